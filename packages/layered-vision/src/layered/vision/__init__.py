@@ -1,0 +1,5 @@
+"""layered-vision: images, masks, points and boxes; augmentation; vision models and learners."""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]
