@@ -1,0 +1,6 @@
+"""Make the workspace scripts importable by the repository tests."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
