@@ -1,0 +1,143 @@
+"""The data block API: describe how raw items become batches, then build Datasets or DataLoaders.
+
+```python
+dblock = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files,
+                   splitter=RandomSplitter(0.2, seed=42), get_y=parent_label,
+                   item_tfms=Resize(64), batch_tfms=aug_transforms())
+dls = dblock.dataloaders(path, bs=64)
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from layered.core.collection import L
+from layered.data.blocks import TransformBlock
+from layered.data.categorize import Categorize
+from layered.data.datasets import Datasets
+from layered.data.errors import DataError
+from layered.data.splitters import RandomSplitter, check_splits
+
+__all__ = ["DataBlock"]
+
+
+def _as_list(x) -> list:
+    return [] if x is None else list(x) if isinstance(x, (list, tuple, L)) else [x]
+
+
+def _merge_tfms(*lists) -> list:
+    """Concatenate transform lists, keeping the first transform of each class (blocks share defaults)."""
+    seen, out = set(), []
+    for tfm in (t for lst in lists for t in _as_list(lst)):
+        key = type(tfm) if not isinstance(tfm, type) else tfm
+        if key not in seen or not hasattr(tfm, "encodes"):
+            seen.add(key)
+            out.append(tfm() if isinstance(tfm, type) else tfm)
+    return out
+
+
+class DataBlock:
+    """A blueprint for data: blocks, how to get items, how to split them and how to label them."""
+
+    def __init__(
+        self,
+        blocks=None,
+        dl_type=None,
+        getters=None,
+        n_inp: int | None = None,
+        item_tfms=None,
+        batch_tfms=None,
+        get_items: Callable | None = None,
+        splitter: Callable | None = None,
+        get_y=None,
+        get_x=None,
+    ):
+        blocks = [
+            b() if callable(b) and not isinstance(b, TransformBlock) else b
+            for b in _as_list(blocks or [TransformBlock(), TransformBlock()])
+        ]
+        for i, b in enumerate(blocks):
+            if not isinstance(b, TransformBlock):
+                raise DataError(
+                    f"DataBlock: block {i} is {b!r}, expected a TransformBlock (or a function making one)"
+                )
+        self.blocks = blocks
+        self.n_inp = n_inp if n_inp is not None else max(1, len(blocks) - 1)
+        if not 0 < self.n_inp <= len(blocks):
+            raise DataError(f"DataBlock: n_inp={self.n_inp} must be between 1 and the {len(blocks)} blocks")
+        self.type_tfms = [b.type_tfms for b in blocks]
+        self.item_tfms = _merge_tfms(*(b.item_tfms for b in blocks), item_tfms)
+        self.batch_tfms = _merge_tfms(*(b.batch_tfms for b in blocks), batch_tfms)
+        self.dl_type = dl_type or next((b.dl_type for b in reversed(blocks) if b.dl_type), None)
+        self.dls_kwargs = {k: v for b in blocks for k, v in b.dls_kwargs.items()}
+        self.get_items, self.splitter = get_items, splitter or RandomSplitter()
+        self.getters = self._getters(getters, get_x, get_y)
+
+    def _getters(self, getters, get_x, get_y) -> list:
+        n = len(self.blocks)
+        if getters is not None:
+            getters = _as_list(getters)
+            if len(getters) != n:
+                raise DataError(f"DataBlock: {len(getters)} getters for {n} blocks; give one per block")
+            return getters
+        xs = _as_list(get_x) or [None]
+        ys = _as_list(get_y) or [None]
+        xs = xs * self.n_inp if len(xs) == 1 else xs
+        ys = ys * (n - self.n_inp) if len(ys) == 1 else ys
+        if len(xs) != self.n_inp or len(ys) != n - self.n_inp:
+            raise DataError(
+                f"DataBlock: {len(xs)} get_x and {len(ys)} get_y for {self.n_inp} inputs and "
+                f"{n - self.n_inp} targets"
+            )
+        return xs + ys
+
+    def _pipelines(self) -> list[list]:
+        return [[g, *t] if g is not None else list(t) for g, t in zip(self.getters, self.type_tfms)]
+
+    def _items(self, source):
+        items = self.get_items(source) if self.get_items is not None else source
+        if items is None or len(items) == 0:
+            where = (
+                f"{getattr(self.get_items, '__name__', self.get_items)}({source!r})"
+                if self.get_items
+                else "source"
+            )
+            raise DataError(f"DataBlock: {where} returned no items; check the path, extensions or DataFrame")
+        return items
+
+    def datasets(self, source, verbose: bool = False) -> Datasets:
+        """Build `Datasets` from `source`: get the items, split them, set up every pipeline.
+
+        Labels of the validation set are checked against the vocabularies learned on the training
+        set here, so an unseen label fails now, naming the item, not in the middle of training.
+        """
+        items = self._items(source)
+        splits = self.splitter(items)
+        check_splits(splits, len(items), name=getattr(self.splitter, "__name__", repr(self.splitter)))
+        dsets = Datasets(items, tfms=self._pipelines(), splits=splits, dl_type=self.dl_type, n_inp=self.n_inp)
+        self._check_valid_labels(dsets, items, splits)
+        return dsets
+
+    def _check_valid_labels(self, dsets: Datasets, items, splits) -> None:
+        for tl in dsets.tls[self.n_inp :]:
+            if not any(isinstance(t, Categorize) for t in tl.tfms.fs):
+                continue
+            valid = tl.valid
+            for j in range(len(valid)):
+                try:
+                    valid[j]
+                except DataError as e:
+                    raise DataError(f"validation item {items[splits[1][j]]!r}: {e}") from e
+
+    def dataloaders(self, source, path=".", verbose: bool = False, **kwargs):
+        """Build `DataLoaders` from `source`; keyword arguments go to the loaders (bs, num_workers, ...)."""
+        dsets = self.datasets(source, verbose=verbose)
+        kwargs = {**self.dls_kwargs, **kwargs}
+        return dsets.dataloaders(path=path, after_item=self.item_tfms, after_batch=self.batch_tfms, **kwargs)
+
+    def __repr__(self) -> str:
+        return (
+            f"DataBlock(blocks={self.blocks}, n_inp={self.n_inp}, item_tfms={self.item_tfms}, "
+            f"batch_tfms={self.batch_tfms})"
+        )

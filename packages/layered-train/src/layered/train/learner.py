@@ -1,0 +1,551 @@
+"""The Learner: one training loop that never changes, driven by callbacks.
+
+`fit` runs epochs of training batches and validation batches and calls an event at every step
+(see `layered.train.callback.EVENTS`). Everything else — progress bars, schedules, metrics,
+mixed precision, checkpoints — is a callback that reads and changes the learner's state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from layered.core.device import default_device, to_device
+from layered.train.callback import (
+    Callback,
+    CancelBackwardException,
+    CancelBatchException,
+    CancelEpochException,
+    CancelFitException,
+    CancelStepException,
+    CancelTrainException,
+    CancelValidException,
+    sort_callbacks,
+)
+from layered.train.default_loss import default_loss
+from layered.train.errors import TrainError
+from layered.train.gather import GatherPredsCallback
+from layered.train.lr_finder import LRFinder, SuggestedLRs, valley
+from layered.train.metric import mk_metric
+from layered.train.optimizers import Adam
+from layered.train.param_scheduler import ParamScheduler
+from layered.train.params import expand_lr, norm_bias_params, norm_params, trainable_params
+from layered.train.progress import ProgressCallback
+from layered.train.recorder import Recorder
+from layered.train.schedule import flat_cos_scheds, one_cycle_scheds, sgdr_scheds
+from layered.train.train_eval import TrainEvalCallback
+
+__all__ = ["Learner"]
+
+
+def _tuple(x) -> tuple:
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+class Learner:
+    """Train `model` on `dls` with `loss_func`, an optimizer from `opt_func`, callbacks and metrics.
+
+    `dls` is a layered `DataLoaders` or anything with `.train` and `.valid` iterables of batches
+    (two plain `torch.utils.data.DataLoader`s wrapped in `DataLoaders` work). A batch is a tuple
+    whose first `n_inp` items are the model's inputs and the rest its targets. The loss defaults
+    to the one the data's target block declares (`dls.loss_func`).
+    """
+
+    def __init__(
+        self,
+        dls,
+        model: nn.Module,
+        loss_func: Callable | None = None,
+        opt_func: Callable = Adam,
+        lr: float | slice = 1e-3,
+        splitter: Callable = trainable_params,
+        cbs: Iterable[Callback] | None = None,
+        metrics=None,
+        path: str | Path | None = None,
+        model_dir: str | Path = "models",
+        wd: float | None = None,
+        wd_bn_bias: bool = False,
+        train_bn: bool = True,
+        moms: tuple = (0.95, 0.85, 0.95),
+        default_cbs: bool = True,
+    ):
+        self.dls, self.model = dls, model
+        self.loss_func = self._infer_loss(loss_func)
+        self.opt_func, self.lr, self.splitter = opt_func, lr, splitter
+        self.path = Path(path if path is not None else getattr(dls, "path", "."))
+        self.model_dir, self.wd, self.wd_bn_bias, self.train_bn, self.moms = (
+            model_dir,
+            wd,
+            wd_bn_bias,
+            train_bn,
+            moms,
+        )
+        self.metrics = [
+            mk_metric(m)
+            for m in (metrics if isinstance(metrics, (list, tuple)) else [metrics])
+            if m is not None
+        ]
+        self.opt, self.training, self.epoch, self.n_epoch = None, False, 0, 1
+        self.train_iter, self.pct_train, self.iter, self.n_iter = 0, 0.0, 0, 0
+        self.xb, self.yb, self.pred, self.loss = (), (), None, None
+        self.logger = print
+        self.cbs: list[Callback] = []
+        defaults = [TrainEvalCallback(), Recorder(), ProgressCallback()] if default_cbs else []
+        self.add_cbs(defaults + _list(cbs))
+        self("after_create")
+
+    # ---- data, device and loss -------------------------------------------------------------
+    def _infer_loss(self, loss_func):
+        if loss_func is not None:
+            return loss_func
+        inferred = getattr(self.dls, "loss_func", None) or default_loss(self.dls)
+        if inferred is None:
+            raise TrainError(
+                "Learner could not infer a loss function: the data declares none (dls.loss_func is "
+                "missing, e.g. plain torch DataLoaders or a target block without a default loss). "
+                "Pass loss_func=..., e.g. CrossEntropyLossFlat() for classification."
+            )
+        return inferred
+
+    @property
+    def device(self) -> torch.device:
+        """Where the model and batches live: the data's device, or the best available one."""
+        return getattr(self.dls, "device", None) or default_device()
+
+    @property
+    def n_inp(self) -> int:
+        """How many items of a batch are model inputs (the rest are targets)."""
+        return getattr(self.dls, "n_inp", 1)
+
+    def _split(self, b) -> None:
+        b = _tuple(b)
+        i = self.n_inp if len(b) > 1 else 1
+        self.xb, self.yb = b[:i], b[i:]
+
+    # ---- callbacks ------------------------------------------------------------------------
+    def __call__(self, event: str) -> None:
+        for cb in self.cbs:
+            cb(event)
+
+    def add_cbs(self, cbs) -> Learner:
+        """Add callbacks (instances or classes) and re-validate the order; returns self."""
+        for cb in cbs if isinstance(cbs, (list, tuple)) else [cbs]:
+            cb = cb() if isinstance(cb, type) else cb
+            if not isinstance(cb, Callback):
+                raise TrainError(f"{cb!r} is not a Callback (callbacks derive from layered.train.Callback)")
+            existing = getattr(self, cb.name, None)
+            if isinstance(existing, Callback) and existing in self.cbs:
+                raise TrainError(f"a callback named {cb.name!r} is already attached ({existing!r})")
+            cb.learn = self
+            setattr(self, cb.name, cb)
+            self.cbs.append(cb)
+        self.cbs = sort_callbacks(self.cbs)
+        return self
+
+    add_cb = add_cbs
+
+    def remove_cbs(self, cbs) -> Learner:
+        """Remove callbacks given as instances or classes (all instances of a class); returns self."""
+        for ref in cbs if isinstance(cbs, (list, tuple)) else [cbs]:
+            for cb in [c for c in self.cbs if c is ref or (isinstance(ref, type) and isinstance(c, ref))]:
+                self.cbs.remove(cb)
+                if getattr(self, cb.name, None) is cb:
+                    delattr(self, cb.name)
+                cb.learn = None
+        return self
+
+    remove_cb = remove_cbs
+
+    @contextlib.contextmanager
+    def added_cbs(self, cbs):
+        """Context manager: callbacks attached for the duration of the block only."""
+        cbs = [c() if isinstance(c, type) else c for c in (cbs if isinstance(cbs, (list, tuple)) else [cbs])]
+        cbs = [c for c in cbs if c is not None]
+        self.add_cbs(cbs)
+        try:
+            yield self
+        finally:
+            self.remove_cbs(cbs)
+
+    @contextlib.contextmanager
+    def removed_cbs(self, cbs):
+        """Context manager: callbacks detached for the duration of the block, then put back."""
+        cbs = [
+            c
+            for c in self.cbs
+            if any(
+                c is r or (isinstance(r, type) and isinstance(c, r))
+                for r in (cbs if isinstance(cbs, (list, tuple)) else [cbs])
+            )
+        ]
+        self.remove_cbs(cbs)
+        try:
+            yield self
+        finally:
+            self.add_cbs(cbs)
+
+    def no_bar(self):
+        """Context manager: train without the progress bar (the results still go to `logger`)."""
+        return self.removed_cbs(ProgressCallback)
+
+    def no_logging(self):
+        """Context manager: neither progress bar nor printed results."""
+        stack = contextlib.ExitStack()
+        stack.enter_context(self.no_bar())
+        old, self.logger = self.logger, _silent
+        stack.callback(setattr, self, "logger", old)
+        return stack
+
+    # ---- optimizer, parameter groups and freezing -----------------------------------------
+    def create_opt(self) -> None:
+        """Build the optimizer over the splitter's parameter groups."""
+        groups = self.splitter(self.model)
+        self.opt = self.opt_func(groups, lr=self.lr if not isinstance(self.lr, slice) else self.lr.stop)
+        if hasattr(self.opt, "mark_norm_params"):
+            self.opt.mark_norm_params(norm_params(self.model) if self.train_bn else [])
+        if not self.wd_bn_bias and hasattr(self.opt, "skip_wd"):
+            self.opt.skip_wd(norm_bias_params(self.model))
+        self.opt.set_hyper("lr", expand_lr(self.lr, len(self.opt.hypers)))
+
+    def _ensure_opt(self):
+        if self.opt is None:
+            self.create_opt()
+
+    def freeze_to(self, n: int) -> None:
+        """Train only the parameter groups from `n` on (norm layers stay trainable if `train_bn`)."""
+        self._ensure_opt()
+        self.opt.freeze_to(n)
+        self.opt.clear_state()
+
+    def freeze(self) -> None:
+        """Train only the last parameter group (typically the head)."""
+        self.freeze_to(-1)
+
+    def unfreeze(self) -> None:
+        """Train every parameter group."""
+        self.freeze_to(0)
+
+    # ---- the training loop ----------------------------------------------------------------
+    def _with_events(self, f: Callable, name: str, exc: type[Exception], final: Callable | None = None):
+        try:
+            self(f"before_{name}")
+            f()
+        except exc:
+            self(f"after_cancel_{name}")
+        self(f"after_{name}")
+        if final is not None:
+            final()
+
+    def fit(
+        self, n_epoch: int, lr=None, wd=None, cbs=None, reset_opt: bool = False, start_epoch: int = 0
+    ) -> None:
+        """Train for `n_epoch` epochs at a constant `lr` (default `self.lr`)."""
+        with self.added_cbs(cbs or []):
+            if reset_opt or self.opt is None:
+                self.create_opt()
+            if wd is None:
+                wd = self.wd
+            if wd is not None:
+                self.opt.set_hyper("wd", wd)
+            self.opt.set_hyper("lr", expand_lr(self.lr if lr is None else lr, len(self.opt.hypers)))
+            self.n_epoch, self.epoch = n_epoch, start_epoch
+            self.model.to(self.device)
+            self._with_events(self._do_fit, "fit", CancelFitException, self._end_cleanup)
+
+    def _do_fit(self) -> None:
+        for epoch in range(self.epoch, self.n_epoch):
+            self.epoch = epoch
+            self._with_events(self._do_epoch, "epoch", CancelEpochException)
+
+    def _do_epoch(self) -> None:
+        self.dl = self.dls.train
+        self._with_events(self._all_batches, "train", CancelTrainException)
+        self._do_validate()
+
+    def _do_validate(self, dl=None) -> None:
+        self.dl = self.dls.valid if dl is None else dl
+        with torch.no_grad():
+            self._with_events(self._all_batches, "validate", CancelValidException)
+
+    def _all_batches(self) -> None:
+        self.n_iter = len(self.dl) if hasattr(self.dl, "__len__") else 0
+        for i, b in enumerate(self.dl):
+            self.one_batch(i, b)
+
+    def one_batch(self, i: int, b) -> None:
+        """Run one batch: forward, loss and (when training) backward and optimizer step."""
+        self.iter = i
+        self._split(to_device(b, self.device))
+        self._with_events(self._do_one_batch, "batch", CancelBatchException)
+
+    def _do_one_batch(self) -> None:
+        self.pred = self.model(*self.xb)
+        self("after_pred")
+        if len(self.yb):
+            self.loss_grad = self.loss_func(self.pred, *self.yb)
+            self.loss = self.loss_grad.detach().clone()
+        self("after_loss")
+        if not self.training or not len(self.yb):
+            return
+        self._with_events(self._backward, "backward", CancelBackwardException)
+        self._with_events(self.opt.step, "step", CancelStepException)
+        self.opt.zero_grad()
+
+    def _backward(self) -> None:
+        self.loss_grad.backward()
+
+    def _end_cleanup(self) -> None:
+        self.dl, self.xb, self.yb, self.pred, self.loss = None, (), (), None, None
+        self.loss_grad = None
+
+    # ---- schedules ------------------------------------------------------------------------
+    def _group_lrs(self, lr) -> np.ndarray:
+        self._ensure_opt()
+        return expand_lr(self.lr if lr is None else lr, len(self.opt.hypers))
+
+    def fit_one_cycle(
+        self,
+        n_epoch: int,
+        lr_max=None,
+        div: float = 25.0,
+        div_final: float = 1e5,
+        pct_start: float = 0.25,
+        wd=None,
+        moms=None,
+        cbs=None,
+        reset_opt=False,
+        start_epoch=0,
+    ):
+        """1cycle: lr warms up from `lr_max/div` then anneals (cosine) to `lr_max/div_final`; momentum opposite."""
+        lr_max = self._group_lrs(lr_max)
+        scheds = one_cycle_scheds(
+            lr_max, div=div, div_final=div_final, pct_start=pct_start, moms=moms or self.moms
+        )
+        self.fit(
+            n_epoch,
+            lr_max,
+            wd=wd,
+            cbs=[ParamScheduler(scheds), *_list(cbs)],
+            reset_opt=reset_opt,
+            start_epoch=start_epoch,
+        )
+
+    def fit_flat_cos(
+        self,
+        n_epoch: int,
+        lr=None,
+        pct_start: float = 0.75,
+        wd=None,
+        cbs=None,
+        reset_opt=False,
+        start_epoch=0,
+    ):
+        """Constant `lr` for `pct_start` of training, then cosine annealing to zero."""
+        lr = self._group_lrs(lr)
+        self.fit(
+            n_epoch,
+            lr,
+            wd=wd,
+            cbs=[ParamScheduler(flat_cos_scheds(lr, pct_start=pct_start)), *_list(cbs)],
+            reset_opt=reset_opt,
+            start_epoch=start_epoch,
+        )
+
+    def fit_sgdr(
+        self,
+        n_cycles: int,
+        cycle_len: int,
+        lr_max=None,
+        cycle_mult: int = 2,
+        wd=None,
+        cbs=None,
+        reset_opt=False,
+    ):
+        """SGD with warm restarts: `n_cycles` cosine cycles, each `cycle_mult` times longer than the last."""
+        lr_max = self._group_lrs(lr_max)
+        n_epoch = (
+            cycle_len * (cycle_mult**n_cycles - 1) // (cycle_mult - 1)
+            if cycle_mult != 1
+            else cycle_len * n_cycles
+        )
+        scheds = sgdr_scheds(n_cycles, cycle_len, lr_max, cycle_mult=cycle_mult)
+        self.fit(n_epoch, lr_max, wd=wd, cbs=[ParamScheduler(scheds), *_list(cbs)], reset_opt=reset_opt)
+
+    def fine_tune(
+        self,
+        epochs: int,
+        base_lr: float = 2e-3,
+        freeze_epochs: int = 1,
+        lr_mult: float = 100,
+        pct_start: float = 0.3,
+        div: float = 5.0,
+        **kwargs,
+    ):
+        """Transfer learning: train the head frozen, then everything with discriminative rates."""
+        self.freeze()
+        self.fit_one_cycle(freeze_epochs, slice(base_lr), pct_start=0.99, **kwargs)
+        base_lr /= 2
+        self.unfreeze()
+        self.fit_one_cycle(epochs, slice(base_lr / lr_mult, base_lr), pct_start=pct_start, div=div, **kwargs)
+
+    def lr_find(
+        self,
+        start_lr=1e-7,
+        end_lr=10.0,
+        num_it: int = 100,
+        stop_div: bool = True,
+        show_plot: bool = True,
+        suggest_funcs=(valley,),
+    ) -> SuggestedLRs:
+        """Find a good learning rate; restores model and optimizer afterwards and returns suggestions."""
+        n_epoch = max(1, int(np.ceil(num_it / max(len(self.dls.train), 1))))
+        finder = LRFinder(start_lr, end_lr, num_it, stop_div)
+        with self.no_logging():
+            self.fit(n_epoch, cbs=finder)
+        if len(finder.losses) < 2:
+            raise TrainError(f"lr_find recorded {len(finder.losses)} finite losses; need at least 2")
+        found = {f.__name__: f(finder.lrs, finder.losses) for f in suggest_funcs}
+        self.lr_finder = finder
+        if show_plot:
+            finder.plot(suggestions=found)
+        return SuggestedLRs(**found)
+
+    # ---- inference ------------------------------------------------------------------------
+    def _pred_dl(self, ds_idx: int, dl):
+        if dl is None:
+            dl = self.dls[ds_idx]
+        return dl.new(shuffle=False, drop_last=False) if hasattr(dl, "new") else dl
+
+    def get_preds(
+        self,
+        ds_idx: int = 1,
+        dl=None,
+        with_input: bool = False,
+        with_decoded: bool = False,
+        with_loss: bool = False,
+        act=None,
+        reorder: bool = True,
+        on_batch: Callable | None = None,
+    ):
+        """Predictions over a dataloader: `(inputs?, preds, targets, decoded?, losses?)`.
+
+        `act` defaults to the loss function's activation. With `on_batch=f`, nothing is gathered:
+        `f(inputs, preds, targets, losses)` is called per batch (memory stays bounded) and None
+        is returned.
+        """
+        dl = self._pred_dl(ds_idx, dl)
+        act = act if act is not None else getattr(self.loss_func, "activation", None)
+        gather = GatherPredsCallback(with_input=with_input, with_loss=with_loss, act=act, on_batch=on_batch)
+        self._ensure_opt()
+        self.model.to(self.device)
+        with self.no_logging(), self.added_cbs(gather):
+            self._do_validate(dl)
+            self._end_cleanup()
+        if on_batch is not None:
+            return None
+        res = gather.result()
+        idxs = getattr(dl, "get_idxs", None)
+        if reorder and idxs is not None:
+            order = np.asarray(list(idxs()))
+            if len(order) == len(res["preds"]) and not np.all(order[:-1] <= order[1:]):
+                res = {k: _reorder(v, np.argsort(order)) for k, v in res.items()}
+        out = ([res["inputs"]] if with_input else []) + [res["preds"], res["targets"]]
+        if with_decoded:
+            dec = getattr(self.loss_func, "decodes", None)
+            out.append(dec(res["preds"]) if dec is not None else res["preds"])
+        if with_loss:
+            out.append(res["losses"])
+        return tuple(out)
+
+    def validate(self, ds_idx: int = 1, dl=None) -> list:
+        """Validation loss and metrics on a dataloader (the validation set by default)."""
+        dl = self._pred_dl(ds_idx, dl)
+        self._ensure_opt()
+        self.model.to(self.device)
+        with self.no_logging():
+            self.recorder.log = [self.epoch]
+            self._do_validate(dl)
+            self._end_cleanup()
+        return self.recorder.log[1:]
+
+    def predict(self, item, with_input: bool = False):
+        """Predict one raw item: `(decoded prediction, decoded index/value, probabilities)`."""
+        if not hasattr(self.dls, "test_dl"):
+            raise TrainError("predict needs DataLoaders with test_dl (a layered data pipeline)")
+        dl = self.dls.test_dl([item], num_workers=0)
+        inp, preds, _, dec_preds = self.get_preds(dl=dl, with_input=True, with_decoded=True)
+        decoded = self.dls.decode_batch((*_tuple(inp), *_tuple(dec_preds)))[0]
+        i = len(_tuple(inp))
+        res = (decoded[i:] if len(decoded) > i + 1 else decoded[i], dec_preds[0], preds[0])
+        return (decoded[:i], *res) if with_input else res
+
+    def show_results(self, ds_idx: int = 1, dl=None, max_n: int = 9, shuffle: bool = True, **kwargs):
+        """Show inputs, targets and predictions of one batch, dispatched on their types."""
+        dl = self.dls[ds_idx] if dl is None else dl
+        dl = dl.new(shuffle=shuffle) if hasattr(dl, "new") else dl
+        b = next(iter(dl))
+        _, _, preds = self.get_preds(dl=[b], with_decoded=True)
+        return dl.show_results(b, preds, max_n=max_n, **kwargs)
+
+    # ---- persistence ----------------------------------------------------------------------
+    def _model_file(self, name: str | Path) -> Path:
+        return Path(name) if Path(name).suffix else self.path / self.model_dir / f"{name}.pth"
+
+    def save(self, name: str | Path, with_opt: bool = True) -> Path:
+        """Save model (and optimizer) state to `path/model_dir/name.pth`, atomically; returns the file."""
+        file = self._model_file(name)
+        state = {"model": self.model.state_dict()}
+        if with_opt and self.opt is not None:
+            state["opt"] = self.opt.state_dict()
+        atomic_save(state, file)
+        return file
+
+    def load(self, name: str | Path, device=None, with_opt: bool = True, strict: bool = True) -> Learner:
+        """Load what `save` wrote (never executing code from the file); returns self."""
+        file = self._model_file(name)
+        state = torch.load(file, map_location=device or self.device, weights_only=True)
+        self.model.load_state_dict(state["model"], strict=strict)
+        if with_opt and "opt" in state:
+            self._ensure_opt()
+            self.opt.load_state_dict(state["opt"])
+        return self
+
+
+def atomic_save(obj, file: str | Path) -> None:
+    """`torch.save` to a temporary file beside `file`, then rename: a crash never leaves half a file."""
+    file = Path(file)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, file)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _reorder(v, order):
+    if isinstance(v, torch.Tensor):
+        return v[torch.as_tensor(order)]
+    if isinstance(v, (tuple, list)):
+        return type(v)(_reorder(o, order) for o in v)
+    return v
+
+
+def _list(x) -> list:
+    return [] if x is None else list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _silent(*args, **kwargs) -> None:
+    """A logger that discards everything."""

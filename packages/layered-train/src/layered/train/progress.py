@@ -1,0 +1,59 @@
+"""Progress bars for epochs and batches, and the live table of results (console and notebook)."""
+
+from __future__ import annotations
+
+from fastprogress.fastprogress import master_bar, progress_bar
+
+from layered.train.callback import Callback
+
+__all__ = ["ProgressCallback"]
+
+
+class ProgressCallback(Callback):
+    """Show a bar over epochs, a bar over batches and a table of each epoch's results.
+
+    Remove it (`learn.remove_cb(ProgressCallback)`, or `with learn.no_bar():`) to train silently;
+    the table rows then go to `learn.logger` (print by default).
+    """
+
+    order = 60
+
+    def before_fit(self):
+        self.mbar = master_bar(range(self.learn.epoch, self.n_epoch))
+        self._old_logger, self.learn.logger = self.learn.logger, self._write
+        self.mbar.on_iter_begin()
+
+    def _write(self, row: list):
+        self.mbar.write([f"{v:.6f}" if isinstance(v, float) else str(v) for v in row], table=True)
+
+    def before_epoch(self):
+        self.mbar.update(self.learn.epoch)
+
+    def before_train(self):
+        self._launch()
+
+    def before_validate(self):
+        self._launch()
+
+    def _launch(self):
+        self.pbar = progress_bar(self.dl, parent=self.mbar, leave=False)
+        self.pbar.update(0)
+
+    def after_batch(self):
+        self.pbar.update(self.learn.iter + 1)
+        if self.training and hasattr(self.learn, "smooth_loss"):
+            self.pbar.comment = f"{self.learn.smooth_loss:.4f}"
+
+    def after_train(self):
+        self.pbar.on_iter_end()
+
+    def after_validate(self):
+        self.pbar.on_iter_end()
+
+    def after_fit(self):
+        if getattr(self, "mbar", None) is not None:
+            self.mbar.on_iter_end()
+            del self.mbar
+        if hasattr(self, "_old_logger"):
+            self.learn.logger = self._old_logger
+            del self._old_logger

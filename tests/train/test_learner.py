@@ -1,0 +1,264 @@
+"""The Learner's loop, its two-way callbacks, freezing, schedules, inference and persistence."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from train_tasks import class_task, linear_task, mlp
+
+from layered.core.seed import set_seed
+from layered.train.callback import (
+    Callback,
+    CallbackOrderError,
+    CancelBatchException,
+    CancelFitException,
+)
+from layered.train.errors import TrainError
+from layered.train.learner import Learner
+from layered.train.loss import CrossEntropyLossFlat, MSELossFlat
+from layered.train.metrics_classification import accuracy
+from layered.train.optimizers import SGD
+
+
+def quiet(learn):
+    learn.logger = lambda *a, **k: None
+    learn.remove_cbs(learn.progress)
+    return learn
+
+
+def linear_learner(**kwargs):
+    dls, w = linear_task()
+    return quiet(Learner(dls, nn.Linear(4, 1), loss_func=MSELossFlat(), **kwargs)), w
+
+
+class EventLog(Callback):
+    def __init__(self):
+        self.events = []
+
+    def __call__(self, event):
+        if event != "after_create":
+            self.events.append(event)
+
+
+def test_events_fire_in_the_documented_order():
+    set_seed(0)
+    dls, _ = linear_task(n_train=64, n_valid=32, bs=32)
+    log = EventLog()
+    learn = quiet(Learner(dls, nn.Linear(4, 1), loss_func=MSELossFlat(), cbs=log))
+    learn.fit(1)
+    batch_train = [
+        "before_batch",
+        "after_pred",
+        "after_loss",
+        "before_backward",
+        "after_backward",
+        "before_step",
+        "after_step",
+        "after_batch",
+    ]
+    batch_valid = ["before_batch", "after_pred", "after_loss", "after_batch"]
+    expected = (
+        ["before_fit", "before_epoch", "before_train"]
+        + batch_train * 2
+        + ["after_train", "before_validate"]
+        + batch_valid
+        + ["after_validate", "after_epoch", "after_fit"]
+    )
+    assert log.events == expected
+
+
+def test_plain_torch_loaders_and_any_module_train_to_a_low_loss():
+    set_seed(1)
+    learn, w = linear_learner(lr=0.1)
+    learn.fit_one_cycle(10, 0.1, wd=0.0)
+    valid_loss = learn.recorder.values[-1][1]
+    assert valid_loss < 5e-3  # from about 4 at the start
+    assert torch.allclose(learn.model.weight.detach().T, w, atol=0.05)
+    assert abs(learn.model.bias.item() - 0.5) < 0.05
+
+
+def test_a_callback_can_change_the_loss():
+    class ZeroLoss(Callback):
+        def after_loss(self):
+            self.learn.loss_grad = self.learn.loss_grad * 0
+
+    learn, _ = linear_learner(opt_func=SGD, lr=0.1, cbs=ZeroLoss())
+    before = [p.detach().clone() for p in learn.model.parameters()]
+    learn.fit(1)
+    assert all(torch.equal(a, b) for a, b in zip(before, learn.model.parameters()))
+
+
+def test_a_callback_can_skip_batches_and_the_recorder_ignores_them():
+    class SkipOdd(Callback):
+        order = -20  # before the TrainEvalCallback counts the batch
+
+        def before_batch(self):
+            if self.learn.training and self.learn.iter % 2 == 1:
+                raise CancelBatchException()
+
+    class Steps(Callback):
+        def before_fit(self):
+            self.n = 0
+
+        def after_step(self):
+            self.n += 1
+
+    learn, _ = linear_learner(cbs=[SkipOdd(), Steps()])
+    learn.fit(1)
+    n_batches = len(learn.dls.train)
+    assert learn.steps.n == n_batches // 2 + n_batches % 2
+    assert len(learn.recorder.losses) == learn.steps.n
+
+
+def test_a_callback_can_stop_training():
+    class StopAfterFirstEpoch(Callback):
+        order = 100  # after the Recorder has logged the epoch
+
+        def after_epoch(self):
+            raise CancelFitException()
+
+        def after_cancel_fit(self):
+            self.cancelled = True
+
+    learn, _ = linear_learner(cbs=StopAfterFirstEpoch())
+    learn.fit(5)
+    assert learn.stop_after_first_epoch.cancelled
+    assert len(learn.recorder.values) == 1
+
+
+def test_callbacks_are_reachable_by_name_and_added_for_a_block():
+    learn, _ = linear_learner()
+    assert learn.recorder is next(c for c in learn.cbs if type(c).__name__ == "Recorder")
+    assert learn.train_eval.order == -10
+    extra = EventLog()
+    with learn.added_cbs(extra):
+        assert extra in learn.cbs and learn.event_log is extra
+    assert extra not in learn.cbs and not hasattr(learn, "event_log")
+    with learn.removed_cbs(type(learn.recorder)):
+        assert not hasattr(learn, "recorder")
+    assert hasattr(learn, "recorder")
+
+
+def test_callback_constraints_order_and_conflicts():
+    class A(Callback):
+        order = 5
+
+    class B(Callback):
+        order = 0
+        run_after = (A,)
+
+    learn, _ = linear_learner(cbs=[B(), A()])
+    names = [type(c).__name__ for c in learn.cbs]
+    assert names.index("A") < names.index("B")
+
+    class C(Callback):
+        run_before = ("D",)
+
+    class D(Callback):
+        run_before = (C,)
+
+    with pytest.raises(CallbackOrderError, match=r"cycle.*(C|D)"):
+        linear_learner(cbs=[C(), D()])
+
+    class E(Callback):
+        conflicts = ("F",)
+
+    class F(Callback):
+        pass
+
+    with pytest.raises(CallbackOrderError, match="E conflicts with F"):
+        linear_learner(cbs=[E(), F()])
+
+
+def test_missing_loss_is_a_clear_error():
+    dls, _ = linear_task()
+    with pytest.raises(TrainError, match="loss_func"):
+        Learner(dls, nn.Linear(4, 1))
+
+
+def two_groups(model):
+    return [list(model[:2].parameters()), list(model[2:].parameters())]
+
+
+def test_freeze_never_freezes_batchnorm_and_slices_spread_rates():
+    learn = quiet(
+        Learner(
+            class_task(), mlp(), loss_func=CrossEntropyLossFlat(), splitter=two_groups, lr=slice(1e-4, 1e-2)
+        )
+    )
+    learn.freeze()
+    body_linear, bn, head = learn.model[0], learn.model[1], learn.model[3]
+    assert not body_linear.weight.requires_grad
+    assert bn.weight.requires_grad and bn.bias.requires_grad
+    assert head.weight.requires_grad
+    learn.unfreeze()
+    assert body_linear.weight.requires_grad
+    lrs = [h["lr"] for h in learn.opt.hypers]
+    assert np.allclose(lrs, [1e-4, 1e-2])
+
+    frozen = quiet(
+        Learner(class_task(), mlp(), loss_func=CrossEntropyLossFlat(), splitter=two_groups, train_bn=False)
+    )
+    frozen.freeze()
+    assert not frozen.model[1].weight.requires_grad
+
+
+def test_fit_one_cycle_schedules_lr_and_momentum():
+    learn, _ = linear_learner()
+    learn.fit_one_cycle(4, lr_max=1e-2, pct_start=0.25)
+    lrs, moms = np.array(learn.recorder.lrs), np.array(learn.recorder.moms)
+    assert lrs[0] == pytest.approx(1e-2 / 25, rel=1e-3)
+    peak = int(np.argmax(lrs))
+    assert abs(peak / len(lrs) - 0.25) < 0.05
+    assert lrs.max() == pytest.approx(1e-2, rel=0.05)
+    assert lrs[-1] < 1e-4
+    assert moms[0] == pytest.approx(0.95) and moms[peak] == pytest.approx(0.85, abs=0.01)
+
+
+def test_lr_find_restores_the_model_and_optimizer_exactly():
+    set_seed(2)
+    learn = quiet(Learner(class_task(), mlp(), loss_func=CrossEntropyLossFlat()))
+    learn.fit(1)
+    model_before = {k: v.clone() for k, v in learn.model.state_dict().items()}
+    opt_before = learn.opt.state_dict()
+    suggestion = learn.lr_find(num_it=30, show_plot=False)
+    assert 1e-7 < suggestion.valley < 10
+    assert all(torch.equal(model_before[k], v) for k, v in learn.model.state_dict().items())
+    after = learn.opt.state_dict()
+    assert after["hypers"] == opt_before["hypers"]
+    assert len(learn.lr_finder.losses) <= 30
+    assert all(math.isfinite(x) for x in learn.lr_finder.losses)
+
+
+def test_get_preds_validate_and_streaming():
+    set_seed(3)
+    learn = quiet(Learner(class_task(), mlp(), loss_func=CrossEntropyLossFlat(), metrics=accuracy))
+    learn.fit_one_cycle(3, 1e-2)
+    preds, targs, decoded, losses = learn.get_preds(with_decoded=True, with_loss=True)
+    assert preds.shape == (128, 2) and targs.shape == (128,)
+    assert torch.allclose(preds.sum(1), torch.ones(128), atol=1e-5)  # softmax applied
+    assert torch.equal(decoded, preds.argmax(1))
+    assert losses.shape == (128,)
+    valid_loss, acc = learn.validate()
+    assert valid_loss == pytest.approx(losses.mean().item(), rel=1e-4)
+    assert acc == pytest.approx((decoded == targs).float().mean().item())
+    assert acc > 0.9
+    seen = []
+    assert learn.get_preds(on_batch=lambda x, p, y, losses: seen.append(len(p))) is None
+    assert sum(seen) == 128
+
+
+def test_save_and_load_round_trip_atomically(tmp_path):
+    set_seed(4)
+    learn = quiet(Learner(class_task(), mlp(), loss_func=CrossEntropyLossFlat(), path=tmp_path))
+    learn.fit(1)
+    file = learn.save("stage1")
+    assert file == tmp_path / "models" / "stage1.pth"
+    assert [p.name for p in file.parent.iterdir()] == ["stage1.pth"]  # no temporary file left
+    preds = learn.get_preds()[0]
+    other = quiet(Learner(class_task(), mlp(), loss_func=CrossEntropyLossFlat(), path=tmp_path))
+    other.load("stage1")
+    assert torch.allclose(other.get_preds()[0], preds)
+    assert other.opt.state_dict()["hypers"] == learn.opt.state_dict()["hypers"]
