@@ -71,6 +71,7 @@ class TypeDispatch:
         self.skip_self = skip_self
         self.entries: list[tuple[type, type, Callable, int]] = []
         self._cache: dict[tuple[type, type], Callable | None] = {}
+        self._cache1: dict[type, Callable | None] = {}
         self._count = 0
         self.name = name
         for f in funcs if isinstance(funcs, (list, tuple)) else [funcs]:
@@ -93,6 +94,7 @@ class TypeDispatch:
                 self.entries.append((a, b, f, self._count))
                 self._count += 1
         self._cache.clear()
+        self._cache1.clear()
         if self.name is None:
             self.name = getattr(f, "__name__", None)
         return self
@@ -119,6 +121,14 @@ class TypeDispatch:
             ranked = self._ranked(t1, t2)
             found = ranked[0][1][2] if ranked else None
             self._cache[key] = found
+            return found
+
+    def lookup1(self, t: type) -> Callable | None:
+        """The implementation for a single argument of type `t` (the hot path of transforms)."""
+        try:
+            return self._cache1[t]
+        except KeyError:
+            found = self._cache1[t] = self.lookup(t, object)
             return found
 
     def __getitem__(self, types_: type | tuple) -> Callable | None:

@@ -58,9 +58,33 @@ class Pipeline:
     """
 
     def __init__(self, funcs: Callable | Iterable | None = None, split_idx: int | None = None):
-        self.split_idx = split_idx
         fs = [f if isinstance(f, Transform) else Transform(f) for f in _flatten(funcs)]
+        self._split_idx = split_idx
         self.fs = L(sorted(fs, key=lambda f: f.order))
+
+    @property
+    def fs(self) -> L:
+        """The transforms, in the order they run."""
+        return self._fs
+
+    @fs.setter
+    def fs(self, fs) -> None:
+        self._fs = L(fs)
+        self._refresh()
+
+    @property
+    def split_idx(self) -> int | None:
+        """The subset this pipeline runs on (0 train, 1 valid, None: all); set on every call."""
+        return self._split_idx
+
+    @split_idx.setter
+    def split_idx(self, value: int | None) -> None:
+        self._split_idx = value
+        self._refresh()
+
+    def _refresh(self) -> None:
+        # The transforms that run on this split, as bound `encode`s: the per-item hot path.
+        self._encoders = [f.encode for f in self._fs if f.split_idx is None or f.split_idx == self._split_idx]
 
     def setup(self, items: Any = None, train_setup: bool = False) -> None:
         """Set up each transform on `items` mapped through the transforms before it."""
@@ -78,8 +102,8 @@ class Pipeline:
         self.fs = L(sorted([*self.fs, tfm], key=lambda f: f.order))
 
     def __call__(self, x: Any) -> Any:
-        for f in self.fs:
-            x = f(x, split_idx=self.split_idx)
+        for encode in self._encoders:
+            x = encode(x)
         return x
 
     def decode(self, x: Any, full: bool = True) -> Any:

@@ -126,13 +126,22 @@ class Transform(metaclass=_TransformMeta):
     def __call__(self, x: Any, split_idx: int | None = None, **kwargs) -> Any:
         if self.split_idx is not None and split_idx != self.split_idx:
             return x
-        return self._apply(self._encodes, self._enc_is_func, x, **kwargs)
+        return self.encode(x, **kwargs)
+
+    def encode(self, x: Any, **kwargs) -> Any:
+        """Apply `encodes` (no split check: what a Pipeline calls once it has filtered by split)."""
+        if type(x) is tuple and not self._whole_tuple:
+            return tuple(self._one(self._encodes, self._enc_is_func, o, None, kwargs) for o in x)
+        return self._one(self._encodes, self._enc_is_func, x, None, kwargs)
 
     def decode(self, x: Any, split_idx: int | None = None, **kwargs) -> Any:
         """Undo the transform with `decodes` (inputs no `decodes` accepts pass unchanged)."""
         if self.split_idx is not None and split_idx != self.split_idx:
             return x
-        return self._apply(self._decodes, self._dec_is_func, x, strict=False, **kwargs)
+        if isinstance(x, tuple) and not self._whole_tuple:
+            return type(x)(*(self._one(self._decodes, self._dec_is_func, o, False, kwargs) for o in x)) if hasattr(
+                x, "_fields") else tuple(self._one(self._decodes, self._dec_is_func, o, False, kwargs) for o in x)
+        return self._one(self._decodes, self._dec_is_func, x, False, kwargs)
 
     def setup(self, items: Any = None, train_setup: bool = False) -> None:
         """Run `setups` on `items` (the training items, already through earlier transforms)."""
@@ -140,32 +149,25 @@ class Transform(metaclass=_TransformMeta):
         if f is not None:
             f(self, items)
 
-    def _apply(
-        self, dispatch: TypeDispatch, is_func: bool, x: Any, strict: bool | None = None, **kwargs
-    ) -> Any:
-        if isinstance(x, tuple):
-            return (
-                type(x)(*(self._one(dispatch, is_func, o, strict, **kwargs) for o in x))
-                if hasattr(x, "_fields")
-                else tuple(self._one(dispatch, is_func, o, strict, **kwargs) for o in x)
-            )
-        return self._one(dispatch, is_func, x, strict, **kwargs)
+    _whole_tuple = False
 
-    def _one(self, dispatch: TypeDispatch, is_func: bool, x: Any, strict: bool | None, **kwargs) -> Any:
-        f = dispatch.lookup(type(x))
+    def _one(self, dispatch: TypeDispatch, is_func: bool, x: Any, strict: bool | None, kwargs: dict) -> Any:
+        t = type(x)
+        try:
+            f = dispatch._cache1[t]
+        except KeyError:
+            f = dispatch.lookup1(t)
         if f is None:
             if self.strict if strict is None else strict:
                 accepted = ", ".join(a.__name__ for a, _, _, _ in dispatch.entries) or "nothing"
-                raise TransformTypeError(
-                    f"{self.name}: no method accepts an input of type {type(x).__name__} "
-                    f"(it accepts: {accepted})"
-                )
+                raise TransformTypeError(f"{self.name}: no method accepts an input of type {t.__name__} "
+                                         f"(it accepts: {accepted})")
             return x
         res = f(x, **kwargs) if is_func else f(self, x, **kwargs)
+        if type(res) is t:
+            return res
         ret = _return_type(f)
-        if ret is not None:
-            return retain_type(res, typ=ret)
-        return retain_type(res, x)
+        return retain_type(res, typ=ret) if ret is not None else retain_type(res, x)
 
     def __repr__(self) -> str:
         types_ = ", ".join(a.__name__ for a, _, _, _ in self._encodes.entries) or "none"
@@ -176,10 +178,7 @@ class Transform(metaclass=_TransformMeta):
 class ItemTransform(Transform):
     """A transform that receives the whole tuple `(x, y, ...)` instead of each element."""
 
-    def _apply(
-        self, dispatch: TypeDispatch, is_func: bool, x: Any, strict: bool | None = None, **kwargs
-    ) -> Any:
-        return self._one(dispatch, is_func, x, strict, **kwargs)
+    _whole_tuple = True
 
 
 class DisplayedTransform(Transform):
