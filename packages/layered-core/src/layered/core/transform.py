@@ -139,8 +139,11 @@ class Transform(metaclass=_TransformMeta):
         if self.split_idx is not None and split_idx != self.split_idx:
             return x
         if isinstance(x, tuple) and not self._whole_tuple:
-            return type(x)(*(self._one(self._decodes, self._dec_is_func, o, False, kwargs) for o in x)) if hasattr(
-                x, "_fields") else tuple(self._one(self._decodes, self._dec_is_func, o, False, kwargs) for o in x)
+            return (
+                type(x)(*(self._one(self._decodes, self._dec_is_func, o, False, kwargs) for o in x))
+                if hasattr(x, "_fields")
+                else tuple(self._one(self._decodes, self._dec_is_func, o, False, kwargs) for o in x)
+            )
         return self._one(self._decodes, self._dec_is_func, x, False, kwargs)
 
     def setup(self, items: Any = None, train_setup: bool = False) -> None:
@@ -160,8 +163,9 @@ class Transform(metaclass=_TransformMeta):
         if f is None:
             if self.strict if strict is None else strict:
                 accepted = ", ".join(a.__name__ for a, _, _, _ in dispatch.entries) or "nothing"
-                raise TransformTypeError(f"{self.name}: no method accepts an input of type {t.__name__} "
-                                         f"(it accepts: {accepted})")
+                raise TransformTypeError(
+                    f"{self.name}: no method accepts an input of type {t.__name__} (it accepts: {accepted})"
+                )
             return x
         res = f(x, **kwargs) if is_func else f(self, x, **kwargs)
         if type(res) is t:

@@ -40,8 +40,8 @@ def as_arrays(dataset: Any) -> tuple[torch.Tensor, ...] | None:
     return tuple(arrays)
 
 
-def slice_arrays(arrays: tuple[torch.Tensor, ...], idxs: list[int]) -> Any:
+def slice_arrays(arrays: tuple[torch.Tensor, ...], idxs) -> Any:
     """One batch: every array indexed by `idxs` at once (a single array gives a tensor, not a tuple)."""
-    index = torch.as_tensor(idxs, dtype=torch.long)
+    index = idxs if isinstance(idxs, torch.Tensor) else torch.as_tensor(idxs, dtype=torch.long)
     out = tuple(a[index] for a in arrays)
     return out[0] if len(out) == 1 else out

@@ -169,8 +169,9 @@ class DataLoader:
         return idxs
 
     def shuffle_fn(self, idxs: list) -> list:
-        """A random permutation of `idxs`."""
-        return self.rng.sample(idxs, len(idxs))
+        """A random permutation of `idxs` (drawn with torch from this epoch's seed: fast for large n)."""
+        g = torch.Generator().manual_seed(self.rng.randint(0, 2**63 - 1))
+        return [idxs[i] for i in torch.randperm(len(idxs), generator=g).tolist()]
 
     def sample(self, worker: int = 0, n_workers: int = 1) -> Iterable:
         """The indices this worker handles: whole batches `worker`, `worker + n_workers`, ..."""
@@ -232,8 +233,11 @@ class DataLoader:
     def create_batches(self, samples: Iterable) -> Iterator:
         """Batches from the indices `samples`: sliced from memory on the fast path, else item by item."""
         if self.fast_path:
-            for idxs in self.chunkify(samples):
-                yield self.after_batch(slice_arrays(self._arrays, idxs))
+            order = torch.as_tensor(samples if isinstance(samples, list) else list(samples), dtype=torch.long)
+            n, bs = len(order), self.bs or 1
+            stop = n - n % bs if self.drop_last else n
+            for start in range(0, stop, bs):
+                yield self.after_batch(slice_arrays(self._arrays, order[start : start + bs]))
             return
         items = (self.do_item(i) for i in (samples if self.indexed else self.dataset))
         yield from (self.do_batch(b) for b in self.chunkify(items))

@@ -28,6 +28,7 @@ class Recorder(Callback):
         self.loss, self.smooth_loss = AvgLoss(), AvgSmoothLoss(beta=beta)
         self.lrs, self.moms, self.iters, self.losses, self.values = [], [], [], [], []
         self.log: list = []
+        self._header_due = True
 
     @property
     def metric_names(self) -> list[str]:
@@ -42,7 +43,7 @@ class Recorder(Callback):
         self.lrs, self.moms, self.iters, self.losses, self.values = [], [], [], [], []
         self.smooth_loss.reset()
         self.learn.smooth_loss = float("nan")
-        self.learn.logger(self.metric_names)
+        self._header_due = True
 
     def before_epoch(self):
         self.start_epoch = time.time()
@@ -94,6 +95,9 @@ class Recorder(Callback):
         if self.add_time:
             self.log.append(_format_time(time.time() - self.start_epoch))
         self.values.append([v.item() if hasattr(v, "item") else v for v in self.log[1:]])
+        if self._header_due:  # logged here, once the progress bar (if any) has taken over the logger
+            self.learn.logger(self.metric_names)
+            self._header_due = False
         self.learn.logger(self.log)
 
     @property
