@@ -27,8 +27,8 @@ def f_int_any(x: int, y):
     return "int,any"
 
 
-def f_union(x: Union[str, bytes]):
-    return "str|bytes"  # noqa: UP007
+def f_union(x: Union[str, bytes]):  # noqa: UP007 - typing.Union is what we test
+    return "str|bytes"
 
 
 def f_tuple(x: (list, tuple)):
