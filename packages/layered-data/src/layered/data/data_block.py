@@ -128,7 +128,10 @@ class DataBlock:
                 try:
                     valid[j]
                 except DataError as e:
-                    raise DataError(f"validation item {items[splits[1][j]]!r}: {e}") from e
+                    k = splits[1][j]
+                    raw = items.iloc[k] if hasattr(items, "iloc") else items[k]
+                    shown = f"row {k} ({dict(raw)})" if hasattr(raw, "to_dict") else f"{k} ({raw!r})"
+                    raise DataError(f"validation item {shown}: {e}") from e
 
     def dataloaders(self, source, path=".", verbose: bool = False, **kwargs):
         """Build `DataLoaders` from `source`; keyword arguments go to the loaders (bs, num_workers, ...)."""

@@ -17,7 +17,9 @@ def _to_tensor(a: Any) -> torch.Tensor | None:
         return torch.from_numpy(a)
     if type(a).__module__.startswith("pandas") and hasattr(a, "to_numpy"):
         values = a.to_numpy()
-        return torch.from_numpy(values) if values.dtype != object else None
+        if values.dtype == object:
+            return None
+        return torch.from_numpy(values if values.flags.writeable else values.copy())
     return None
 
 
