@@ -139,7 +139,7 @@ def test_multicategory_and_regression_blocks():
         get_y=lambda r: r["value"],
         splitter=IndexSplitter([0, 1]),
     )
-    x, y = reg.dataloaders(df, bs=2).valid.one_batch()
+    _, y = reg.dataloaders(df, bs=2).valid.one_batch()
     assert y.dtype == torch.float32 and y.tolist() == [0.0, 0.5]
 
 
