@@ -131,7 +131,7 @@ def test_multicategory_and_regression_blocks():
         get_y=lambda r: r["tags"].split(),
         splitter=IndexSplitter([0, 1, 2, 3]),
     )
-    x, y = multi.dataloaders(df, bs=4).valid.one_batch()
+    _, y = multi.dataloaders(df, bs=4).valid.one_batch()
     assert type(y) is TensorMultiCategory and y.tolist() == [[1, 1], [0, 1], [1, 0], [0, 0]]
     reg = DataBlock(
         blocks=(TransformBlock(), RegressionBlock()),
