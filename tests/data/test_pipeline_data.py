@@ -166,3 +166,25 @@ def test_bad_inputs_fail_early_naming_the_item():
 
     with pytest.raises(ValueError, match="cannot label row"):
         DataBlock(blocks=(TransformBlock(), CategoryBlock()), get_x=row_x, get_y=bad_label).datasets(df)
+
+
+def test_summary_walks_one_item_and_names_the_failing_step():
+    df = frame()
+    lines = []
+    dblock = DataBlock(blocks=(TransformBlock(), CategoryBlock()), get_x=row_x, get_y=lambda r: r["label"],
+                       splitter=IndexSplitter([0, 1]))
+    dls = dblock.summary(df, bs=4, print_fn=lines.append)
+    text = "\n".join(lines)
+    assert "Collecting items: 20 items" in text and "sizes [18, 2]" in text
+    assert "Categorize: TensorCategory" in text and "Collating 4 items" in text
+    assert dls.train.bs == 4
+
+    def flaky(r):
+        if r["x"] == 7.0:
+            raise KeyError("missing label")
+        return r["label"]
+
+    broken = DataBlock(blocks=(TransformBlock(), CategoryBlock()), get_x=row_x, get_y=flaky,
+                       splitter=IndexSplitter([0, 1]))
+    with pytest.raises(DataError, match=r"pipeline 1, step flaky failed on item 7 .*KeyError: 'missing label'"):
+        broken.summary(df, print_fn=lines.append)

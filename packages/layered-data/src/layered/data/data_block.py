@@ -139,8 +139,97 @@ class DataBlock:
         kwargs = {**self.dls_kwargs, **kwargs}
         return dsets.dataloaders(path=path, after_item=self.item_tfms, after_batch=self.batch_tfms, **kwargs)
 
+    def summary(self, source, bs: int = 4, print_fn=print, **kwargs):
+        """Walk one item through every step, printing the value and type after each.
+
+        Steps: get the items, split them, each transform of each pipeline on the first training
+        item, each item transform, collation into a batch, each batch transform. A failing step
+        raises a `DataError` naming the step, the transform and the item, with what it got.
+        """
+        say = print_fn
+        items = self._items(source)
+        say(f"Collecting items: {len(items)} items of type {type(items).__name__}")
+        splits = self.splitter(items)
+        check_splits(splits, len(items), name=getattr(self.splitter, "__name__", repr(self.splitter)))
+        say(f"Splitting: {len(splits)} subsets of sizes {[len(s) for s in splits]}")
+        first = splits[0][0]
+        raw = items.iloc[first] if hasattr(items, "iloc") else items[first]
+        try:
+            dsets = self.datasets(source)
+        except Exception as e:
+            say(f"Building the Datasets failed: {type(e).__name__}: {e}")
+            self._walk_raw(items)
+            raise
+        say(f"\nBuilding one sample from item {first}: {_short(raw)}")
+        sample = []
+        for k, tl in enumerate(dsets.tls):
+            x = raw
+            say(f"  pipeline {k}: {tl.tfms!r}")
+            for f in tl.tfms.fs:
+                x = _step(f, x, f"pipeline {k}", first, lambda f=f, x=x: f(x, split_idx=0))
+                say(f"    {f.name}: {_short(x)} ({type(x).__name__})")
+            sample.append(x)
+        dls = dsets.dataloaders(bs=bs, after_item=self.item_tfms, after_batch=self.batch_tfms,
+                                **{**self.dls_kwargs, **kwargs})
+        dl = dls.train
+        x = tuple(sample)
+        say(f"\nItem transforms: {dl.after_item!r}")
+        for f in dl.after_item.fs:
+            x = _step(f, x, "item transforms", first, lambda f=f, x=x: f(x, split_idx=0))
+            say(f"    {f.name}: {_short(x)}")
+        n = min(bs, len(dsets.train))
+        batch_items = [dl.after_item(dsets.train[i]) for i in range(n)]
+        say(f"\nCollating {n} items into a batch")
+        b = _step(dl, batch_items, "collate", first, lambda: dl.retain(dl.create_batch(dl.before_batch(batch_items)),
+                                                                      batch_items))
+        say(f"    {_short(b)}")
+        say(f"\nBatch transforms: {dl.after_batch!r}")
+        for f in dl.after_batch.fs:
+            b = _step(f, b, "batch transforms", first, lambda f=f, b=b: f(b, split_idx=0))
+            say(f"    {f.name}: {_short(b)}")
+        return dls
+
+    def _walk_raw(self, items) -> None:
+        """Run each pipeline's getters (the steps before any setup) on every item to find the failing one."""
+        for k, tfms in enumerate(self._pipelines()):
+            steps = []
+            for f in tfms:
+                if getattr(getattr(f, "_setups", None), "entries", None):
+                    break  # needs the training set: not a per-item suspect
+                steps.append(f)
+            for index in range(len(items)):
+                raw = items.iloc[index] if hasattr(items, "iloc") else items[index]
+                x = raw
+                for f in steps:
+                    name = getattr(f, "name", getattr(f, "__name__", repr(f)))
+                    try:
+                        x = f(x)
+                    except Exception as e:
+                        raise DataError(f"summary: pipeline {k}, step {name} failed on item {index} "
+                                        f"({_short(raw)}): it got {type(x).__name__} {_short(x)}: "
+                                        f"{type(e).__name__}: {e}") from e
+
     def __repr__(self) -> str:
         return (
             f"DataBlock(blocks={self.blocks}, n_inp={self.n_inp}, item_tfms={self.item_tfms}, "
             f"batch_tfms={self.batch_tfms})"
         )
+
+
+def _short(x, n: int = 90) -> str:
+    if hasattr(x, "shape") and getattr(x, "ndim", 0) > 0:
+        text = f"{type(x).__name__} of shape {tuple(x.shape)}, dtype {x.dtype}"
+    elif isinstance(x, tuple):
+        text = "(" + ", ".join(_short(o, 40) for o in x) + ")"
+    else:
+        text = repr(x)
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def _step(tfm, x, where: str, index, run):
+    try:
+        return run()
+    except Exception as e:
+        name = getattr(tfm, "name", type(tfm).__name__)
+        raise DataError(f"summary: {where}, step {name} failed on item {index}: it got "
+                        f"{type(x).__name__} {_short(x)}: {e}") from e

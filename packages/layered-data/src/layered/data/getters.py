@@ -110,11 +110,14 @@ class ColReader:
         return values[0] if len(values) == 1 else values
 
 
-def using_attr(f: Callable, attr: str) -> Callable:
+class using_attr:  # noqa: N801 - used like a function, a class so that it can be exported
     """`f(getattr(o, attr))`: apply a labeller to an attribute of the item (e.g. `name`)."""
 
-    def get(o: Any) -> Any:
-        return f(getattr(o, attr))
+    def __init__(self, f: Callable, attr: str):
+        self.f, self.attr = f, attr
 
-    get.__name__ = f"using_attr({getattr(f, '__name__', f)}, {attr!r})"
-    return get
+    def __call__(self, o: Any) -> Any:
+        return self.f(getattr(o, self.attr))
+
+    def __repr__(self) -> str:
+        return f"using_attr({getattr(self.f, '__name__', self.f)!s}, {self.attr!r})"
