@@ -171,8 +171,12 @@ def test_bad_inputs_fail_early_naming_the_item():
 def test_summary_walks_one_item_and_names_the_failing_step():
     df = frame()
     lines = []
-    dblock = DataBlock(blocks=(TransformBlock(), CategoryBlock()), get_x=row_x, get_y=lambda r: r["label"],
-                       splitter=IndexSplitter([0, 1]))
+    dblock = DataBlock(
+        blocks=(TransformBlock(), CategoryBlock()),
+        get_x=row_x,
+        get_y=lambda r: r["label"],
+        splitter=IndexSplitter([0, 1]),
+    )
     dls = dblock.summary(df, bs=4, print_fn=lines.append)
     text = "\n".join(lines)
     assert "Collecting items: 20 items" in text and "sizes [18, 2]" in text
@@ -184,7 +188,10 @@ def test_summary_walks_one_item_and_names_the_failing_step():
             raise KeyError("missing label")
         return r["label"]
 
-    broken = DataBlock(blocks=(TransformBlock(), CategoryBlock()), get_x=row_x, get_y=flaky,
-                       splitter=IndexSplitter([0, 1]))
-    with pytest.raises(DataError, match=r"pipeline 1, step flaky failed on item 7 .*KeyError: 'missing label'"):
+    broken = DataBlock(
+        blocks=(TransformBlock(), CategoryBlock()), get_x=row_x, get_y=flaky, splitter=IndexSplitter([0, 1])
+    )
+    with pytest.raises(
+        DataError, match=r"pipeline 1, step flaky failed on item 7 .*KeyError: 'missing label'"
+    ):
         broken.summary(df, print_fn=lines.append)

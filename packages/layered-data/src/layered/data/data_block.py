@@ -169,8 +169,9 @@ class DataBlock:
                 x = _step(f, x, f"pipeline {k}", first, lambda f=f, x=x: f(x, split_idx=0))
                 say(f"    {f.name}: {_short(x)} ({type(x).__name__})")
             sample.append(x)
-        dls = dsets.dataloaders(bs=bs, after_item=self.item_tfms, after_batch=self.batch_tfms,
-                                **{**self.dls_kwargs, **kwargs})
+        dls = dsets.dataloaders(
+            bs=bs, after_item=self.item_tfms, after_batch=self.batch_tfms, **{**self.dls_kwargs, **kwargs}
+        )
         dl = dls.train
         x = tuple(sample)
         say(f"\nItem transforms: {dl.after_item!r}")
@@ -180,8 +181,13 @@ class DataBlock:
         n = min(bs, len(dsets.train))
         batch_items = [dl.after_item(dsets.train[i]) for i in range(n)]
         say(f"\nCollating {n} items into a batch")
-        b = _step(dl, batch_items, "collate", first, lambda: dl.retain(dl.create_batch(dl.before_batch(batch_items)),
-                                                                      batch_items))
+        b = _step(
+            dl,
+            batch_items,
+            "collate",
+            first,
+            lambda: dl.retain(dl.create_batch(dl.before_batch(batch_items)), batch_items),
+        )
         say(f"    {_short(b)}")
         say(f"\nBatch transforms: {dl.after_batch!r}")
         for f in dl.after_batch.fs:
@@ -205,9 +211,11 @@ class DataBlock:
                     try:
                         x = f(x)
                     except Exception as e:
-                        raise DataError(f"summary: pipeline {k}, step {name} failed on item {index} "
-                                        f"({_short(raw)}): it got {type(x).__name__} {_short(x)}: "
-                                        f"{type(e).__name__}: {e}") from e
+                        raise DataError(
+                            f"summary: pipeline {k}, step {name} failed on item {index} "
+                            f"({_short(raw)}): it got {type(x).__name__} {_short(x)}: "
+                            f"{type(e).__name__}: {e}"
+                        ) from e
 
     def __repr__(self) -> str:
         return (
@@ -231,5 +239,7 @@ def _step(tfm, x, where: str, index, run):
         return run()
     except Exception as e:
         name = getattr(tfm, "name", type(tfm).__name__)
-        raise DataError(f"summary: {where}, step {name} failed on item {index}: it got "
-                        f"{type(x).__name__} {_short(x)}: {e}") from e
+        raise DataError(
+            f"summary: {where}, step {name} failed on item {index}: it got "
+            f"{type(x).__name__} {_short(x)}: {e}"
+        ) from e

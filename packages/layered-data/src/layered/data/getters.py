@@ -110,7 +110,7 @@ class ColReader:
         return values[0] if len(values) == 1 else values
 
 
-class using_attr:  # noqa: N801 - used like a function, a class so that it can be exported
+class using_attr:
     """`f(getattr(o, attr))`: apply a labeller to an attribute of the item (e.g. `name`)."""
 
     def __init__(self, f: Callable, attr: str):
