@@ -48,6 +48,16 @@ def _expand(annotation: Any) -> tuple[type, ...]:
     )
 
 
+def _resolve(annotation: Any, f: Callable) -> Any:
+    """A string annotation (postponed evaluation) evaluated in the function's module."""
+    if not isinstance(annotation, str):
+        return annotation
+    try:
+        return eval(annotation, getattr(f, "__globals__", {}))  # what typing.get_type_hints does too
+    except Exception as e:
+        raise DispatchError(f"cannot resolve the annotation {annotation!r} of {f.__qualname__}: {e}") from e
+
+
 def _distance(t: type, target: type) -> float | None:
     """How far `target` is from `t` (0: the same class); None when `t` is not a subclass of it."""
     if target is object:
@@ -85,8 +95,8 @@ class TypeDispatch:
         params = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][:2]
         try:
             hints = typing.get_type_hints(f)
-        except Exception:  # unresolvable forward references: fall back to the raw annotations
-            hints = getattr(f, "__annotations__", {})
+        except Exception:  # e.g. a tuple of classes, which typing rejects: evaluate each one ourselves
+            hints = {k: _resolve(v, f) for k, v in getattr(f, "__annotations__", {}).items()}
         t1 = _expand(hints.get(params[0].name, inspect.Parameter.empty)) if params else (object,)
         t2 = _expand(hints.get(params[1].name, inspect.Parameter.empty)) if len(params) > 1 else (object,)
         for a in t1:
