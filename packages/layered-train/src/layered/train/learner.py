@@ -42,7 +42,7 @@ from layered.train.recorder import Recorder
 from layered.train.schedule import flat_cos_scheds, one_cycle_scheds, sgdr_scheds
 from layered.train.train_eval import TrainEvalCallback
 
-__all__ = ["Learner"]
+__all__ = ["Learner", "atomic_save"]
 
 
 def _tuple(x) -> tuple:

@@ -1,5 +1,5 @@
-"""layered: the whole library (meta-package); `from layered.all import *`."""
+"""layered: the whole library (meta-package). `from layered.all import *` brings every user-facing name."""
+
+from layered.train.all import *
 
 __version__ = "0.1.0"
-
-__all__ = ["__version__"]

@@ -1,0 +1,18 @@
+"""Everything user-facing in layered-data (and layered-core), for `from layered.data.all import *`."""
+
+from layered.core.all import *
+from layered.data.blocks import *
+from layered.data.categorize import *
+from layered.data.collate import *
+from layered.data.data_block import *
+from layered.data.dataloaders import *
+from layered.data.datasets import *
+from layered.data.errors import *
+from layered.data.getters import *
+from layered.data.in_memory import *
+from layered.data.loader import *
+from layered.data.normalize import *
+from layered.data.show import *
+from layered.data.splitters import *
+from layered.data.tfmd_lists import *
+from layered.data.tfmd_loader import *
