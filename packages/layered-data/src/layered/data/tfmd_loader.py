@@ -7,6 +7,7 @@ from typing import Any
 from layered.core.collection import L
 from layered.core.device import to_cpu
 from layered.core.pipeline import Pipeline
+from layered.core.tensor import retain_types
 from layered.data import show as show_dispatch
 from layered.data.loader import DataLoader
 
@@ -63,6 +64,8 @@ class TfmdDL(DataLoader):
     def new(self, dataset=None, **changes) -> TfmdDL:
         """A copy over another dataset or with other settings; the pipelines follow its split."""
         dl = super().new(dataset, **changes)
+        if dataset is not None:
+            dl.__dict__.pop("_item_types", None)
         split_idx = getattr(dl.dataset, "split_idx", None)
         for name in _STAGES:
             pipe = getattr(dl, name)
@@ -71,8 +74,22 @@ class TfmdDL(DataLoader):
                 setattr(dl, name, new)
         return dl
 
+    @property
+    def item_types(self) -> tuple | None:
+        """The types of the elements of one item (read once from the dataset), used to decode."""
+        if "_item_types" not in self.__dict__:
+            first = self.dataset[0] if self.indexed and self.n else None
+            self._item_types = tuple(type(o) for o in first) if isinstance(first, tuple) else None
+        return self._item_types
+
     def decode(self, b: Any) -> Any:
-        """Undo the batch pipelines (on the CPU)."""
+        """Undo the batch pipelines (on the CPU); elements get back their semantic types first.
+
+        That is what lets plain predictions (e.g. an argmax) decode like targets (to labels).
+        """
+        types = self.item_types
+        if isinstance(b, tuple) and types is not None and len(b) == len(types):
+            b = retain_types(b, typs=types)
         return self.before_batch.decode(to_cpu(self.after_batch.decode(b)))
 
     def decode_batch(self, b: Any, max_n: int = 9, full: bool = True) -> list:
