@@ -29,6 +29,7 @@ from layered.core.tensor import retain_type
 __all__ = ["DisplayedTransform", "ItemTransform", "Transform", "TransformTypeError", "noop"]
 
 _METHODS = ("encodes", "decodes", "setups")
+_MISSING = object()
 
 
 def noop(x: Any = None, *args, **kwargs) -> Any:
@@ -130,9 +131,18 @@ class Transform(metaclass=_TransformMeta):
 
     def encode(self, x: Any, **kwargs) -> Any:
         """Apply `encodes` (no split check: what a Pipeline calls once it has filtered by split)."""
-        if type(x) is tuple and not self._whole_tuple:
+        t = type(x)
+        if t is tuple and not self._whole_tuple:
             return tuple(self._one(self._encodes, self._enc_is_func, o, None, kwargs) for o in x)
-        return self._one(self._encodes, self._enc_is_func, x, None, kwargs)
+        # the per-item hot path, inlined: a cached lookup, the call, and a cheap type check
+        f = self._encodes._cache1.get(t, _MISSING)
+        if f is _MISSING or f is None:
+            return self._one(self._encodes, self._enc_is_func, x, None, kwargs)
+        res = f(x, **kwargs) if self._enc_is_func else f(self, x, **kwargs)
+        if type(res) is t:
+            return res
+        ret = _return_type(f)
+        return retain_type(res, typ=ret) if ret is not None else retain_type(res, x)
 
     def decode(self, x: Any, split_idx: int | None = None, **kwargs) -> Any:
         """Undo the transform with `decodes` (inputs no `decodes` accepts pass unchanged)."""
