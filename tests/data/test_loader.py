@@ -1,7 +1,12 @@
+import random
+import warnings
+
+import numpy as np
 import pytest
 import torch
 
 from layered.core.seed import set_seed
+from layered.core.tensor import TensorBase
 from layered.data.errors import DataError
 from layered.data.loader import DataLoader
 
@@ -9,8 +14,9 @@ from layered.data.loader import DataLoader
 class Items:
     """A per-item dataset (no fast path): item i is (x_i, y_i)."""
 
-    def __init__(self, n=10):
+    def __init__(self, n=10, split_idx=None):
         self.x, self.y = torch.arange(n).float()[:, None], torch.arange(n)
+        self.split_idx = split_idx
 
     def __len__(self):
         return len(self.y)
@@ -19,8 +25,20 @@ class Items:
         return self.x[i], self.y[i]
 
 
+class TImage(TensorBase):
+    pass
+
+
 def ys(dl):
     return [b[1].tolist() for b in dl]
+
+
+def values(dl):
+    return [b.tolist() for b in dl]
+
+
+def flat(batches):
+    return [i for b in batches for i in b]
 
 
 def test_batches_len_drop_last_and_n():
@@ -29,93 +47,179 @@ def test_batches_len_drop_last_and_n():
     dl = DataLoader(Items(10), bs=4, drop_last=True)
     assert len(dl) == 2 and ys(dl) == [[0, 1, 2, 3], [4, 5, 6, 7]]
     dl = DataLoader(Items(10), bs=4, n=6)
-    assert ys(dl) == [[0, 1, 2, 3], [4, 5]]
-    with pytest.raises(DataError, match="bs must be a positive"):
+    assert len(dl) == 2 and ys(dl) == [[0, 1, 2, 3], [4, 5]]
+    dl = DataLoader(Items(3), bs=None)
+    assert len(dl) == 3 and [b[1].item() for b in dl] == [0, 1, 2]  # bs=None: items as they are
+    assert DataLoader([np.zeros(2)], bs=None).one_batch().dtype == torch.float64  # arrays become tensors
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(DataError, match="bs must be a positive integer or None, got 0"):
         DataLoader(Items(), bs=0)
+    with pytest.raises(DataError, match="num_workers must be an integer >= 0, got -1"):
+        DataLoader(Items(), num_workers=-1)
+    with pytest.raises(TypeError, match=r"unexpected arguments \['batch_size'\]"):
+        DataLoader(Items(), batch_size=4)
+    with pytest.raises(TypeError, match=r"after_item=.*callable"):
+        DataLoader(Items(), after_item=3)
 
 
 def test_shuffle_is_a_permutation_reproducible_under_set_seed():
     dl = DataLoader(Items(50), bs=8, shuffle=True)
     set_seed(1)
-    a = [i for b in ys(dl) for i in b]
+    a = flat(ys(dl))
     set_seed(1)
-    b = [i for b in ys(dl) for i in b]
+    b = flat(ys(dl))
     assert a == b and sorted(a) == list(range(50)) and a != list(range(50))
-    assert [i for b in ys(dl) for i in b] != a  # a new order each epoch
+    assert flat(ys(dl)) != a  # a new order each epoch
+    set_seed(2)
+    assert flat(ys(dl)) != a  # and another seed gives another order
 
 
-def test_every_stage_is_replaceable_by_keyword():
-    dl = DataLoader(
-        list(range(10)),
-        bs=3,
-        get_idxs=lambda: [9, 8, 7, 6],
-        create_item=lambda i: i * 10,
-        after_item=lambda o: o + 1,
-        before_batch=lambda items: sorted(items),
-        after_batch=lambda b: b * 2,
+# Each stage, a replacement, and the batches DataLoader(list(range(6)), bs=2) then gives.
+STAGES = {
+    "get_idxs": (lambda: [5, 4, 3, 2, 1, 0], [[5, 4], [3, 2], [1, 0]]),
+    "shuffle_fn": (lambda idxs: idxs[::-1], [[5, 4], [3, 2], [1, 0]]),
+    "sample": (lambda worker=0, n_workers=1: [0, 2, 4], [[0, 2], [4]]),
+    "create_item": (lambda i: i * 10, [[0, 10], [20, 30], [40, 50]]),
+    "after_item": (lambda o: o + 1, [[1, 2], [3, 4], [5, 6]]),
+    "do_item": (lambda i: -i, [[0, -1], [-2, -3], [-4, -5]]),
+    "chunkify": (lambda items: [list(items)[:3]], [[0, 1, 2]]),
+    "before_batch": (lambda items: items[::-1], [[1, 0], [3, 2], [5, 4]]),
+    "create_batch": (lambda items: torch.tensor(items).sum(), [1, 5, 9]),
+    "retain": (lambda b, items: b * 0, [[0, 0], [0, 0], [0, 0]]),
+    "after_batch": (lambda b: b * 2, [[0, 2], [4, 6], [8, 10]]),
+    "do_batch": (lambda items: torch.tensor(len(items)), [2, 2, 2]),
+    "create_batches": (lambda samples: iter([torch.tensor(list(samples))]), [[0, 1, 2, 3, 4, 5]]),
+    "to_device": (lambda b: b + 100, [[100, 101], [102, 103], [104, 105]]),
+}
+
+
+def _subclass_with(stage, f):
+    return type("Custom", (DataLoader,), {stage: lambda self, *args: f(*args)})
+
+
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_every_stage_is_replaceable_by_keyword_and_by_subclass(stage):
+    f, expected = STAGES[stage]
+    shuffle = stage == "shuffle_fn"
+    assert values(DataLoader(list(range(6)), bs=2, shuffle=shuffle, **{stage: f})) == expected
+    assert values(_subclass_with(stage, f)(list(range(6)), bs=2, shuffle=shuffle)) == expected
+    assert values(DataLoader(list(range(6)), bs=2)) == [[0, 1], [2, 3], [4, 5]]  # others keep theirs
+
+
+@pytest.mark.parametrize("how", ["keyword", "subclass"])
+def test_epoch_hooks_run_in_order(how):
+    calls = []
+    hooks = {
+        name: (lambda name=name: calls.append(name)) for name in ("randomize", "before_iter", "after_iter")
+    }
+    if how == "keyword":
+        dl = DataLoader(list(range(4)), bs=2, **hooks)
+    else:
+        dl = type("Hooked", (DataLoader,), {k: (lambda self, f=f: f()) for k, f in hooks.items()})(
+            list(range(4)), bs=2
+        )
+    assert values(dl) == [[0, 1], [2, 3]]
+    assert calls == ["randomize", "before_iter", "after_iter"]
+
+
+def test_randomize_gives_the_epoch_generator_that_shuffles():
+    dl = DataLoader(list(range(20)), bs=20, shuffle=True)
+    dl.randomize = lambda: setattr(dl, "rng", random.Random(7))
+    assert values(dl) == values(dl)  # the same generator each epoch: the same order
+
+
+def test_items_keep_semantic_types_and_retain_restores_them():
+    items = [(TImage(torch.full((2,), float(i)), tag="t"), i) for i in range(4)]
+    x, y = DataLoader(items, bs=4).one_batch()
+    assert type(x) is TImage and x.tag == "t" and x.shape == (4, 2) and y.tolist() == [0, 1, 2, 3]
+    plain = DataLoader(
+        items, bs=4, create_batch=lambda its: (torch.stack([o[0].as_subclass(torch.Tensor) for o in its]), 0)
     )
-    assert [b.tolist() for b in dl] == [[142, 162, 182], [122]]
-
-
-def test_stages_are_replaceable_by_subclassing():
-    class Reverse(DataLoader):
-        def get_idxs(self):
-            return list(reversed(range(self.n)))
-
-        def create_batch(self, items):
-            return tuple(items)
-
-    assert list(Reverse(list("abcd"), bs=2)) == [("d", "c"), ("b", "a")]
-
-
-def test_fast_path_is_chosen_automatically_and_matches_the_per_item_path():
-    x, y = torch.randn(37, 3), torch.arange(37)
-    fast = DataLoader((x, y), bs=8, shuffle=True)
-    slow = DataLoader(Items(37), bs=8, shuffle=True)
-    slow.dataset.x, slow.dataset.y = x, y
-    assert fast.fast_path and not slow.fast_path
-    set_seed(3)
-    a = list(fast)
-    set_seed(3)
-    b = list(slow)
-    assert len(a) == len(b) == 5
-    for (xa, ya), (xb, yb) in zip(a, b):
-        assert torch.equal(xa, xb) and torch.equal(ya, yb)
-    replaced = DataLoader((x, y), bs=8, after_item=lambda o: o)
-    assert not replaced.fast_path  # a replaced per-item stage turns the fast path off
-
-
-def test_dataframes_and_arrays_take_the_fast_path():
-    import numpy as np
-    import pandas as pd
-
-    df = pd.DataFrame({"a": np.arange(6.0), "b": np.arange(6.0) * 2})
-    dl = DataLoader(df, bs=4)
-    assert dl.fast_path and next(iter(dl)).shape == (4, 2)
-    assert DataLoader(np.zeros((5, 2)), bs=2).fast_path
+    assert type(plain.one_batch()[0]) is TImage  # `retain` gives the item's type back
 
 
 def test_two_workers_give_the_same_batches_in_the_same_order():
-    single = ys(DataLoader(Items(23), bs=4))
-    assert ys(DataLoader(Items(23), bs=4, num_workers=2)) == single
+    set_seed(4)
+    single = [ys(DataLoader(Items(23), bs=4, shuffle=True)) for _ in range(2)]
+    set_seed(4)
+    workers = DataLoader(Items(23), bs=4, shuffle=True, num_workers=2)
+    assert [ys(workers) for _ in range(2)] == single
+    assert all(len(b) == 4 for b in single[0][:-1]) and single[0][-1].__len__() == 3
+    dl = DataLoader(Items(23), bs=4, num_workers=2, drop_last=True, after_item=lambda o: (o[0] * 2, o[1]))
+    batches = list(dl)
+    assert all(type(b) is tuple for b in batches)  # torch's loader hands the batches over as they are
+    assert [b[1].tolist() for b in batches] == [list(range(k, k + 4)) for k in range(0, 20, 4)]
+    assert torch.equal(batches[1][0][:, 0], torch.arange(4.0, 8.0) * 2)
+
+
+def test_persistent_workers_get_each_epochs_shuffle():
+    set_seed(9)
+    single = DataLoader(Items(18), bs=4, shuffle=True)
+    expected = [ys(single) for _ in range(3)]
+    set_seed(9)
+    dl = DataLoader(Items(18), bs=4, shuffle=True, num_workers=2, persistent_workers=True)
+    got = [ys(dl) for _ in range(3)]
+    assert got == expected and got[0] != got[1]
+    other = dl.new(bs=6, shuffle=False)  # a copy starts its own workers, with its own settings
+    assert other._persistent is None and ys(other) == [
+        [0, 1, 2, 3, 4, 5],
+        [6, 7, 8, 9, 10, 11],
+        [12, 13, 14, 15, 16, 17],
+    ]
 
 
 def test_one_batch_new_and_device():
-    dl = DataLoader(Items(10), bs=4, shuffle=True)
+    dl = DataLoader(Items(10), bs=4, shuffle=True, after_item=lambda o: (o[0], o[1] * 10))
     b = dl.one_batch()
-    assert b[0].shape == (4, 1)
-    dl2 = dl.new(bs=5, shuffle=False, after_batch=lambda b: (b[0], b[1] + 100))
-    assert ys(dl2) == [[100, 101, 102, 103, 104], [105, 106, 107, 108, 109]]
-    assert dl.bs == 4  # the original is unchanged
-    assert dl.new(list(range(3)), bs=2).n == 3
-    assert DataLoader(Items(4), bs=2, device="cpu").one_batch()[0].device.type == "cpu"
-    with pytest.raises(TypeError, match="unknown setting"):
+    assert b[0].shape == (4, 1) and all(v % 10 == 0 for v in b[1].tolist())
+    dl2 = dl.new(bs=5, shuffle=False, after_batch=lambda b: (b[0], b[1] + 1))
+    assert ys(dl2) == [[1, 11, 21, 31, 41], [51, 61, 71, 81, 91]]  # replaced stages are kept
+    assert dl.bs == 4 and dl.shuffle and "after_batch" not in vars(dl)  # the original is unchanged
+    dl3 = dl.new(Items(3), bs=2, shuffle=False)
+    assert dl3.n == 3 and ys(dl3) == [[0, 10], [20]]
+    assert dl.new(n=4, shuffle=False).n == 4 and len(dl.new(n=4)) == 1
+    with pytest.raises(TypeError, match="unknown setting 'nonsense'"):
         dl.new(nonsense=1)
-    assert DataLoader(Items(4), bs=2, pin_memory=True).one_batch()[1].tolist() == [0, 1]
+    with pytest.raises(DataError, match="bs must be a positive"):
+        dl.new(bs=-1)
+    with pytest.raises(DataError, match="makes no batch"):
+        DataLoader(Items(3), bs=4, drop_last=True).one_batch()
 
 
-def test_iterables_without_length():
+def test_device_to_and_split_idx():
+    dl = DataLoader(Items(4, split_idx=1), bs=2)
+    assert dl.device is None and dl.split_idx == 1
+    assert dl.to("cpu") is dl and dl.device == torch.device("cpu")
+    assert dl.one_batch()[0].device.type == "cpu"
+    assert DataLoader(Items(4), device="cpu").new(device=None).device is None
+    assert DataLoader(list(range(3))).split_idx is None
+
+
+def test_pin_memory_is_harmless_without_an_accelerator():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dl = DataLoader(Items(6), bs=4, pin_memory=True)
+        assert ys(dl) == [[0, 1, 2, 3], [4, 5]]
+        assert ys(dl.new(num_workers=1)) == [[0, 1, 2, 3], [4, 5]]
+
+
+def test_datasets_without_length_or_without_a_dataset():
     dl = DataLoader(iter(range(5)), bs=2)
-    assert [b.tolist() for b in dl] == [[0, 1], [2, 3], [4]]
-    with pytest.raises(DataError, match="num_workers=0"):
+    assert values(dl) == [[0, 1], [2, 3], [4]] and dl.n is None
+    with pytest.raises(TypeError, match="unknown length"):
+        len(dl)
+    assert values(DataLoader(iter(range(50)), bs=2, n=3)) == [[0, 1], [2]]
+    assert values(DataLoader(list(range(5)), bs=2, indexed=False, after_item=lambda o: -o)) == [
+        [0, -1],
+        [-2, -3],
+        [-4],
+    ]
+    with pytest.raises(DataError, match="needs num_workers=0 and shuffle=False"):
         DataLoader(iter(range(5)), bs=2, num_workers=2)
+    with pytest.raises(DataError, match="needs num_workers=0 and shuffle=False"):
+        DataLoader(iter(range(5)), shuffle=True)
+    assert values(DataLoader(n=5, bs=2, create_item=lambda i: i * i)) == [[0, 1], [4, 9], [16]]
+    with pytest.raises(DataError, match="give n"):
+        DataLoader()

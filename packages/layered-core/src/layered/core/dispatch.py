@@ -5,12 +5,15 @@
 def describe(x: int, y: str): ...
 @typedispatch
 def describe(x: numbers.Number, y): ...   # y unannotated: any type
-describe(3, "a")          # the first: int is more specific than Number
-describe.explain(3, 2.0)  # text saying which one a call picks and why
+describe(3, "a")                # the first: int is more specific than Number
+describe.explain(3, 2.0)        # text saying which one a call picks and why the others lose
 ```
-The most specific match on the first argument wins, then on the second; on a tie, the one
-registered last. Lookups are cached per pair of types, so after the first call a lookup is one
-dictionary access.
+Rules: the implementation whose first annotation is nearest in the MRO of the first argument's
+type wins, then the nearest for the second; on a tie, the one registered last. Annotations may be
+a class, an ABC (`numbers.Integral`, `Sequence`: ranked after the concrete classes of the MRO and
+before `object`, a more derived ABC first), `Union[...]`, `X | Y`, a tuple of classes, or nothing
+(`object`). Lookups are cached per pair of types and the cache is emptied when an implementation
+is registered, so a repeated lookup is one dictionary access.
 """
 
 from __future__ import annotations
@@ -18,189 +21,286 @@ from __future__ import annotations
 import inspect
 import types
 import typing
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 from layered.core.errors import LayeredError
 
-__all__ = ["DispatchError", "TypeDispatch", "typedispatch"]
+__all__ = ["DispatchError", "Explanation", "TypeDispatch", "typedispatch"]
+
+_EMPTY = inspect.Parameter.empty
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
 class DispatchError(LayeredError, TypeError):
-    """No registered implementation accepts the argument types."""
+    """No implementation accepts the argument types, or an annotation cannot be dispatched on."""
 
 
-def _expand(annotation: Any) -> tuple[type, ...]:
-    """The classes an annotation stands for: unions and tuples are expanded, None means object."""
-    if annotation is inspect.Parameter.empty or annotation is Any or annotation is None:
+class Explanation(str):
+    """The text `TypeDispatch.explain` returns; it displays as plain lines at a prompt."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _fname(f: Callable) -> str:
+    return getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or repr(f)
+
+
+def _resolve(annotation: Any, f: Callable, where: str) -> Any:
+    """Evaluate a postponed (string) annotation in the function's module."""
+    if not isinstance(annotation, str):
+        return annotation
+    try:
+        return eval(annotation, getattr(f, "__globals__", {}))
+    except Exception as e:
+        raise DispatchError(
+            f"{where}: cannot resolve the annotation {annotation!r} ({e}); dispatch needs the class "
+            "to be visible from the function's module"
+        ) from e
+
+
+def _classes(annotation: Any, where: str) -> tuple[type, ...]:
+    """The classes an annotation stands for: unions and tuples expanded, none meaning `object`."""
+    if annotation is _EMPTY or annotation is Any:
         return (object,)
+    if annotation is None:
+        return (type(None),)
     if isinstance(annotation, tuple):
-        return tuple(c for a in annotation for c in _expand(a))
+        return tuple(c for a in annotation for c in _classes(a, where))
     origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        return tuple(c for a in typing.get_args(annotation) for c in _expand(a))
-    if origin is not None:
+    if origin is typing.Union or origin is types.UnionType:
+        return tuple(c for a in typing.get_args(annotation) for c in _classes(a, where))
+    if isinstance(origin, type):  # list[int] dispatches as list
         return (origin,)
     if isinstance(annotation, type):
         return (annotation,)
     raise DispatchError(
-        f"cannot dispatch on the annotation {annotation!r}: expected a class, a Union or a tuple"
+        f"{where}: cannot dispatch on the annotation {annotation!r}; expected a class, an ABC, "
+        "Union[...], X | Y or a tuple of classes"
     )
 
 
-def _resolve(annotation: Any, f: Callable) -> Any:
-    """A string annotation (postponed evaluation) evaluated in the function's module."""
-    if not isinstance(annotation, str):
-        return annotation
-    try:
-        return eval(annotation, getattr(f, "__globals__", {}))  # what typing.get_type_hints does too
-    except Exception as e:
-        raise DispatchError(f"cannot resolve the annotation {annotation!r} of {f.__qualname__}: {e}") from e
-
-
 def _distance(t: type, target: type) -> float | None:
-    """How far `target` is from `t` (0: the same class); None when `t` is not a subclass of it."""
-    if target is object:
-        return float(len(t.__mro__))  # always last
+    """How far `target` is from `t` (0: `t` itself); None when `t` is not a subclass of it."""
     mro = t.__mro__
     if target in mro:
         return float(mro.index(target))
-    if issubclass(t, target):  # ABCs and virtual subclasses: after concrete bases, before object
-        return len(mro) - 0.5
+    if issubclass(t, target):
+        # A virtual base (an ABC): after every concrete base, before object; a more derived
+        # ABC (longer MRO) comes first, so Integral beats Number for an int.
+        return len(mro) - 2 + 1 / len(target.__mro__)
     return None
 
 
-class TypeDispatch:
-    """A function chosen by the types of its first one or two arguments.
+def _name(t: type) -> str:
+    return t.__name__
 
-    `skip_self=True` is for methods: the first parameter (self) is not dispatched on, and
-    annotations are read from the next two.
+
+class _BoundDispatch:
+    """A method-style TypeDispatch bound to an instance: dispatches on the arguments after it."""
+
+    __slots__ = ("dispatch", "inst")
+
+    def __init__(self, dispatch: TypeDispatch, inst: Any):
+        self.dispatch, self.inst = dispatch, inst
+
+    def __call__(self, *args, **kwargs):
+        return self.dispatch(self.inst, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        # the rest (explain, lookup, entries, ...) is the dispatch's own: it already skips self
+        return getattr(self.dispatch, name)
+
+    def __len__(self) -> int:
+        return len(self.dispatch)
+
+    def __repr__(self) -> str:
+        return f"{self.dispatch!r} (bound to a {type(self.inst).__name__})"
+
+
+class TypeDispatch:
+    """A function chosen by the types of its first one or two positional arguments.
+
+    `funcs` are registered in order (see `add`). `skip_self=True` is for methods: the first
+    parameter is not dispatched on, and a TypeDispatch stored on a class binds the instance like
+    a method does (without it, it acts as a static method). `default` is called with the arguments when no implementation matches; without
+    one such a call raises `DispatchError` (a `TypeError`) naming the function and the types.
     """
 
-    def __init__(self, funcs: Callable | list | tuple = (), skip_self: bool = False, name: str | None = None):
-        self.skip_self = skip_self
+    def __init__(
+        self,
+        funcs: Callable | list | tuple = (),
+        skip_self: bool = False,
+        name: str | None = None,
+        default: Callable | None = None,
+    ):
+        self.skip_self, self.name, self.default = skip_self, name, default
+        self.funcs: list[Callable] = []
         self.entries: list[tuple[type, type, Callable, int]] = []
+        self._returns: dict[Callable, type | None] = {}
         self._cache: dict[tuple[type, type], Callable | None] = {}
-        self._cache1: dict[type, Callable | None] = {}
-        self._count = 0
-        self.name = name
+        self._listeners: weakref.WeakSet = weakref.WeakSet()
         for f in funcs if isinstance(funcs, (list, tuple)) else [funcs]:
             self.add(f)
 
     def add(self, f: Callable) -> TypeDispatch:
-        """Register `f` under the annotations of its first two (dispatched) parameters."""
-        params = list(inspect.signature(f).parameters.values())
-        if self.skip_self:
-            params = params[1:]
-        params = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][:2]
+        """Register `f` under the annotations of its first two dispatched parameters; returns self."""
+        if not callable(f):
+            raise DispatchError(f"{self.name or 'TypeDispatch'}: cannot register {f!r}, expected a function")
         try:
-            hints = typing.get_type_hints(f)
-        except Exception:  # e.g. a tuple of classes, which typing rejects: evaluate each one ourselves
-            hints = {k: _resolve(v, f) for k, v in getattr(f, "__annotations__", {}).items()}
-        t1 = _expand(hints.get(params[0].name, inspect.Parameter.empty)) if params else (object,)
-        t2 = _expand(hints.get(params[1].name, inspect.Parameter.empty)) if len(params) > 1 else (object,)
+            params = list(inspect.signature(f).parameters.values())
+        except (TypeError, ValueError):  # some builtins have no signature: they accept anything
+            params = []
+        params = [p for p in params if p.kind in _POSITIONAL][1 if self.skip_self else 0 :][:2]
+        where = _fname(f)
+        annotations = getattr(f, "__annotations__", None) or {}
+        found = []
+        for p in params:
+            at = f"{where}, parameter {p.name}"
+            found.append(_classes(_resolve(p.annotation, f, at), at))
+        t1, t2 = [*found, (object,), (object,)][:2]
+        ret = _resolve(annotations.get("return", _EMPTY), f, f"{where}, return annotation")
+        seq = len(self.entries)
         for a in t1:
             for b in t2:
-                self.entries.append((a, b, f, self._count))
-                self._count += 1
+                self.entries.append((a, b, f, seq))
+                seq += 1
+        self.funcs.append(f)
+        self._returns[f] = ret if isinstance(ret, type) and ret not in (_EMPTY, type(None)) else None
         self._cache.clear()
-        self._cache1.clear()
+        for listener in list(self._listeners):
+            listener.clear()
         if self.name is None:
             self.name = getattr(f, "__name__", None)
         return self
 
     def register(self, f: Callable) -> Callable:
-        """Decorator form of `add`; returns `f`."""
+        """Decorator form of `add`: registers `f` and returns it unchanged."""
         self.add(f)
         return f
 
-    def _ranked(self, t1: type, t2: type) -> list[tuple[tuple, tuple]]:
+    def add_listener(self, obj: Any) -> None:
+        """Call `obj.clear()` whenever an implementation is registered (`obj` is held weakly).
+
+        For callers that cache what they derive from lookups (e.g. a Transform's per-type calls).
+        """
+        self._listeners.add(obj)
+
+    def return_type(self, f: Callable) -> type | None:
+        """The class `f`'s return annotation names, or None (no annotation, or not a single class)."""
+        return self._returns.get(f)
+
+    def _ranked(self, t1: type, t2: type) -> list[tuple[tuple[float, float, int], tuple]]:
         ranked = []
         for a, b, f, seq in self.entries:
-            d1, d2 = _distance(t1, a), _distance(t2, b)
-            if d1 is not None and d2 is not None:
-                ranked.append(((d1, d2, -seq), (a, b, f)))
-        return sorted(ranked, key=lambda r: r[0])
+            d1 = _distance(t1, a)
+            d2 = _distance(t2, b) if d1 is not None else None
+            if d2 is not None:
+                ranked.append(((d1, d2, -seq), (a, b, f, seq)))
+        ranked.sort(key=lambda r: r[0])
+        return ranked
 
     def lookup(self, t1: type, t2: type = object) -> Callable | None:
-        """The implementation for argument types `(t1, t2)`, or None."""
-        key = (t1, t2)
+        """The implementation for argument types `(t1, t2)`, or None; cached per pair."""
         try:
-            return self._cache[key]
+            return self._cache[t1, t2]
         except KeyError:
             ranked = self._ranked(t1, t2)
-            found = ranked[0][1][2] if ranked else None
-            self._cache[key] = found
+            found = self._cache[t1, t2] = ranked[0][1][2] if ranked else None
             return found
 
-    def lookup1(self, t: type) -> Callable | None:
-        """The implementation for a single argument of type `t` (the hot path of transforms)."""
-        try:
-            return self._cache1[t]
-        except KeyError:
-            found = self._cache1[t] = self.lookup(t, object)
-            return found
-
-    def __getitem__(self, types_: type | tuple) -> Callable | None:
-        t1, t2 = types_ if isinstance(types_, tuple) else (types_, object)
-        return self.lookup(t1, t2)
+    def __getitem__(self, key: type | tuple[type, type]) -> Callable | None:
+        """`td[int]` or `td[int, str]`: the implementation for those types, or None."""
+        return self.lookup(*key) if isinstance(key, tuple) else self.lookup(key)
 
     def __call__(self, *args, **kwargs):
+        i = 1 if self.skip_self else 0
+        n = len(args)
+        t1 = type(args[i]) if n > i else object
+        t2 = type(args[i + 1]) if n > i + 1 else object
+        try:
+            f = self._cache[t1, t2]
+        except KeyError:
+            f = self.lookup(t1, t2)
+        if f is not None:
+            return f(*args, **kwargs)
+        if self.default is not None:
+            return self.default(*args, **kwargs)
+        raise DispatchError(
+            f"{self.name}: no implementation accepts argument types ({_name(t1)}, {_name(t2)}); "
+            f"registered: {self.signatures() or 'none'}"
+        )
+
+    def __get__(self, inst: Any, owner: type | None = None) -> Any:
+        if inst is None or not self.skip_self:
+            return self
+        return _BoundDispatch(self, inst)
+
+    def explain(self, *args) -> Explanation:
+        """Say which implementation a call with `args` would pick and why each other one is skipped.
+
+        `args` are the dispatched arguments (for a method-style dispatch, those after `self`).
+        """
         t1 = type(args[0]) if args else object
         t2 = type(args[1]) if len(args) > 1 else object
-        f = self.lookup(t1, t2)
-        if f is None:
-            raise DispatchError(
-                f"{self.name}: no implementation for argument types ({t1.__name__}, {t2.__name__}); "
-                f"registered: {', '.join(f'({a.__name__}, {b.__name__})' for a, b, _, _ in self.entries) or 'none'}"
-            )
-        return f(*args, **kwargs)
+        ranked = self._ranked(t1, t2)
+        call = f"{self.name}({_name(t1)}, {_name(t2)})"
+        if not ranked:
+            then = f"{_fname(self.default)} (the default) is called" if self.default else "the call raises"
+            lines = [f"{call}: no implementation matches, so {then}"]
+            chosen = None
+        else:
+            (c1, c2, _), chosen = ranked[0]
+            lines = [
+                f"{call} calls {_fname(chosen[2])} registered for ({_name(chosen[0])}, {_name(chosen[1])}): "
+                "the most specific match"
+            ]
+        for a, b, f, seq in self.entries:
+            if chosen is not None and seq == chosen[3]:
+                continue
+            d1, d2 = _distance(t1, a), _distance(t2, b)
+            if d1 is None:
+                why = f"{_name(t1)} is not a {_name(a)} (argument 1)"
+            elif d2 is None:
+                why = f"{_name(t2)} is not a {_name(b)} (argument 2)"
+            elif d1 > c1:
+                why = f"less specific than {_name(chosen[0])} for argument 1"
+            elif d2 > c2:
+                why = f"less specific than {_name(chosen[1])} for argument 2"
+            else:
+                why = "as specific, but registered earlier (the later registration wins)"
+            lines.append(f"  skips {_fname(f)} ({_name(a)}, {_name(b)}): {why}")
+        return Explanation("\n".join(lines))
+
+    def signatures(self) -> str:
+        """The registered type pairs and their functions, as text: `(int,object) -> f, ...`."""
+        return ", ".join(
+            f"({_name(a)},{_name(b)}) -> {getattr(f, '__name__', f)}" for a, b, f, _ in self.entries
+        )
 
     def __len__(self) -> int:
-        return len(self.entries)
-
-    def explain(self, *args, types_: tuple | None = None) -> str:
-        """Say which implementation a call with `args` (or argument `types_`) picks, and why."""
-        t1, t2 = (
-            types_
-            if types_ is not None
-            else (type(args[0]) if args else object, type(args[1]) if len(args) > 1 else object)
-        )
-        ranked = self._ranked(t1, t2)
-        lines = [f"{self.name}({t1.__name__}, {t2.__name__}):"]
-        chosen = ranked[0][1] if ranked else None
-        for a, b, f, _ in self.entries:
-            sig = f"{getattr(f, '__qualname__', f)}({a.__name__}, {b.__name__})"
-            if chosen is not None and (a, b, f) == chosen:
-                lines.append(f"  picks {sig}: the most specific match")
-            elif _distance(t1, a) is None:
-                lines.append(f"  skips {sig}: {t1.__name__} is not a {a.__name__}")
-            elif _distance(t2, b) is None:
-                lines.append(f"  skips {sig}: {t2.__name__} is not a {b.__name__}")
-            else:
-                lines.append(
-                    f"  skips {sig}: matches, but less specific than {chosen[0].__name__}, "
-                    f"{chosen[1].__name__} (or registered earlier)"
-                )
-        if chosen is None:
-            lines.append("  no implementation matches")
-        return "\n".join(lines)
+        return len(self.funcs)
 
     def __repr__(self) -> str:
-        pairs = ", ".join(f"({a.__name__},{b.__name__})" for a, b, _, _ in self.entries)
-        return f"TypeDispatch {self.name}: {pairs}"
+        return f"{self.name}: {self.signatures() or '(nothing registered)'}"
 
 
 _REGISTRY: dict[str, TypeDispatch] = {}
 
 
 def typedispatch(f: Callable) -> TypeDispatch:
-    """Decorator: add `f` to the library-wide dispatcher of that name (created on first use).
+    """Decorator: add `f` to the dispatched function of its name, created on first use.
 
-    Implementations of one name may live in different modules and packages (e.g. `show_batch`
-    for each application's types), which is what makes showing and decoding extensible.
+    A module-level function joins the library-wide dispatcher of that bare name, so a package can
+    extend another's (`@typedispatch def show_batch(x: TensorImage, ...)` adds a case to the
+    `show_batch` that layered.data calls). Methods (defined in a class body) and nested functions
+    are kept apart by module and qualified name; a method dispatches on the arguments after `self`.
     """
-    name = f.__name__
-    if name not in _REGISTRY:
-        _REGISTRY[name] = TypeDispatch(name=name)
-    return _REGISTRY[name].add(f)
+    parts = f.__qualname__.split(".")
+    is_method = len(parts) > 1 and parts[-2] != "<locals>"
+    key = f.__name__ if len(parts) == 1 else f"{f.__module__}.{f.__qualname__}"
+    if key not in _REGISTRY:
+        _REGISTRY[key] = TypeDispatch(skip_self=is_method, name=f.__name__)
+    return _REGISTRY[key].add(f)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from layered.core.collection import L
+from layered.core.transform import Transform
 from layered.data.blocks import TransformBlock
 from layered.data.categorize import Categorize
 from layered.data.datasets import Datasets
@@ -200,7 +201,7 @@ class DataBlock:
         for k, tfms in enumerate(self._pipelines()):
             steps = []
             for f in tfms:
-                if getattr(getattr(f, "_setups", None), "entries", None):
+                if isinstance(f, Transform) and len(type(f).setups):
                     break  # needs the training set: not a per-item suspect
                 steps.append(f)
             for index in range(len(items)):

@@ -1,49 +1,77 @@
-"""The in-memory fast path: a batch is one indexing operation per array, no per-item work."""
+"""The in-memory fast path: a batch is one indexing operation per array, with no per-item work.
+
+A dataset held as columns — a tensor, a NumPy array, a numeric pandas DataFrame or Series, or a
+tuple of those of equal length — is turned into a tuple of tensors once (sharing memory where
+torch can), and each batch is `tuple(t[idxs] for t in tensors)`. Item `i` of such a dataset is
+`tuple(t[i] for t in tensors)` (the tensor itself when there is one column), so slicing gives
+exactly what collating those items would.
+"""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["as_arrays", "slice_arrays"]
+from layered.data.errors import DataError
+
+__all__ = ["as_arrays", "item_of", "slice_arrays"]
 
 
-def _to_tensor(a: Any) -> torch.Tensor | None:
+def _pandas_tensor(a: Any) -> torch.Tensor | None:
+    # pandas is only looked up, never imported: an object cannot be a DataFrame unless pandas is loaded.
+    pd = sys.modules.get("pandas")
+    if pd is None or not isinstance(a, (pd.DataFrame, pd.Series)):
+        return None
+    columns = a.columns if isinstance(a, pd.DataFrame) else [a.name]
+    dtypes = a.dtypes if isinstance(a, pd.DataFrame) else [a.dtype]
+    bad = [str(c) for c, t in zip(columns, dtypes) if not pd.api.types.is_numeric_dtype(t)]
+    if bad:
+        raise DataError(
+            f"the {type(a).__name__} has non-numeric columns {bad}: encode them as numbers first, or "
+            "pass in_memory=False and a create_item that reads a row"
+        )
+    values = a.to_numpy()
+    return torch.from_numpy(values if values.flags.writeable else values.copy())
+
+
+def _tensor(a: Any) -> torch.Tensor | None:
     if isinstance(a, torch.Tensor):
         return a
-    if isinstance(a, np.ndarray) and a.dtype != object:
-        return torch.from_numpy(a)
-    if type(a).__module__.startswith("pandas") and hasattr(a, "to_numpy"):
-        values = a.to_numpy()
-        if values.dtype == object:
-            return None
-        return torch.from_numpy(values if values.flags.writeable else values.copy())
-    return None
+    if isinstance(a, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(a)) if a.dtype.kind not in "OUSV" else None
+    return _pandas_tensor(a)
 
 
-def as_arrays(dataset: Any) -> tuple[torch.Tensor, ...] | None:
-    """The dataset as a tuple of tensors of equal length, if it is held in memory that way.
+def as_arrays(dataset: Any, lists: bool = False) -> tuple[torch.Tensor, ...] | None:
+    """`dataset` as a tuple of tensors of equal length, or None when it is not held that way.
 
-    Accepted: a tensor, an ndarray, a pandas DataFrame or Series of numbers, or a tuple/list of
-    those. Anything else (a list of items, a Dataset object) returns None: the per-item path.
+    Columns are a tensor, an array or a numeric DataFrame/Series, or a tuple of them; a list of
+    them counts only with `lists=True`, because a list of equal-sized tensors is more often a
+    list of items (images, say) than a list of columns. Anything else takes the per-item path.
     """
-    single = _to_tensor(dataset)
+    single = _tensor(dataset)
     if single is not None:
         return (single,) if single.ndim else None
-    if not isinstance(dataset, (tuple, list)) or not dataset or len(dataset) > 16:
+    if not isinstance(dataset, list if lists else tuple) or not dataset or hasattr(dataset, "_fields"):
         return None
-    arrays = [_to_tensor(a) for a in dataset]
-    if any(a is None or a.ndim == 0 for a in arrays):
+    columns = [_tensor(a) for a in dataset]
+    if any(c is None or c.ndim == 0 for c in columns):
         return None
-    if len({len(a) for a in arrays}) != 1:
-        return None
-    return tuple(arrays)
+    lengths = [len(c) for c in columns]
+    if len(set(lengths)) != 1:
+        raise DataError(f"in-memory columns must have one length, found lengths {lengths}")
+    return tuple(columns)
 
 
-def slice_arrays(arrays: tuple[torch.Tensor, ...], idxs) -> Any:
-    """One batch: every array indexed by `idxs` at once (a single array gives a tensor, not a tuple)."""
+def item_of(arrays: tuple[torch.Tensor, ...], i: int) -> Any:
+    """Item `i`: one row of every column (a single column gives its row, not a 1-tuple)."""
+    return arrays[0][i] if len(arrays) == 1 else tuple(a[i] for a in arrays)
+
+
+def slice_arrays(arrays: tuple[torch.Tensor, ...], idxs: Any) -> Any:
+    """The batch of rows `idxs` of every column, one indexing operation per column."""
     index = idxs if isinstance(idxs, torch.Tensor) else torch.as_tensor(idxs, dtype=torch.long)
-    out = tuple(a[index] for a in arrays)
-    return out[0] if len(out) == 1 else out
+    return arrays[0][index] if len(arrays) == 1 else tuple(a[index] for a in arrays)

@@ -1,21 +1,28 @@
 """DataLoader: PyTorch's loading machinery, with every stage a method you can replace.
 
-Stages, in the order they run for one epoch (each replaceable by a constructor keyword or by
-overriding it in a subclass):
+Stages, in the order they run for one epoch; each can be replaced by a constructor keyword
+(`DataLoader(ds, after_item=f)`) or by overriding it in a subclass:
 
-- sample creation: `randomize` (a fresh seed per epoch, drawn in the main process),
-  `before_iter`, `get_idxs` (which items, in which order) using `shuffle_fn`, and `sample`
-  (which of them this worker process handles);
+- sample creation, in the main process: `randomize` (this epoch's generator `self.rng`),
+  `before_iter`, `get_idxs` (which items, in which order) using `shuffle_fn`; then, in each
+  worker, `sample` (the share of indices that worker turns into batches);
 - item creation: `create_item` (`dataset[i]`), `after_item`, together `do_item`;
-- batch creation: `chunkify` (group items into batches), `before_batch`, `create_batch`
-  (collate), `retain` (keep semantic types), `after_batch`, together `do_batch`, all driven by
-  `create_batches`;
-- placement: `to_device`; and `after_iter` at the end of the epoch.
+- batch creation: `create_batches` drives `chunkify` (group items by `bs`), then per batch
+  `before_batch`, `create_batch` (collate), `retain` (keep semantic types), `after_batch`,
+  together `do_batch`;
+- placement, in the main process: `to_device`; and `after_iter` once the epoch is over.
 
-Workers, pinned memory and prefetching are torch's own: this class hands torch an iterable of
-whole batches, and each worker builds every `num_workers`-th batch, so the order is the same as
-with `num_workers=0`. Data already in memory (tensors, arrays, DataFrames) takes a fast path:
-each batch is one indexing operation per array, with no per-item work.
+Workers, pinned memory and prefetching are torch's own: the loader hands
+`torch.utils.data.DataLoader` an iterable of whole batches (`batch_size=None`), and worker `w`
+of `k` builds batches `w, w + k, ...`; torch takes them round robin, so batches come out in the
+same order as with `num_workers=0`. With `persistent_workers`, the workers keep the loader as it
+was on the first epoch; only each epoch's indices reach them (through shared memory), so use
+`new()` to change other settings.
+
+Data already in memory (tensors, arrays, numeric DataFrames; see `layered.data.in_memory`)
+takes a fast path: each batch is one indexing operation per column followed by `after_batch`.
+It is chosen automatically, is turned off by replacing any per-item or per-batch stage that it
+skips (`create_item` ... `do_batch`), and `in_memory=False` turns it off by hand.
 """
 
 from __future__ import annotations
@@ -33,30 +40,49 @@ import torch.utils.data as tud
 from layered.core.device import to_device
 from layered.core.funcs_kwargs import funcs_kwargs
 from layered.core.tensor import retain_types
-from layered.data.collate import collate
+from layered.data.collate import collate, convert
 from layered.data.errors import DataError
-from layered.data.in_memory import as_arrays, slice_arrays
+from layered.data.in_memory import as_arrays, item_of, slice_arrays
 
 __all__ = ["DataLoader"]
 
-_PER_ITEM = ("create_item", "after_item", "do_item", "before_batch", "create_batch")
+# The stages the fast path does not call: replacing one of them means per-item work is wanted.
+_SKIPPED_BY_FAST_PATH = (
+    "create_item",
+    "after_item",
+    "do_item",
+    "chunkify",
+    "before_batch",
+    "create_batch",
+    "retain",
+    "do_batch",
+)
 
 
 class _Batches(tud.IterableDataset):
-    """What torch iterates: each worker yields its share of the loader's batches."""
+    """What torch iterates: in each worker, that worker's share of the loader's batches."""
 
-    def __init__(self, dl: DataLoader):
-        self.dl = dl
+    def __init__(self, dl: DataLoader, shared_idxs: torch.Tensor | None = None):
+        self.dl, self.shared_idxs = dl, shared_idxs
 
     def __iter__(self) -> Iterator:
         info = tud.get_worker_info()
         worker, n_workers = (info.id, info.num_workers) if info is not None else (0, 1)
-        return self.dl._worker_batches(worker, n_workers)
+        if self.shared_idxs is not None:
+            # persistent workers keep their first copy of the loader: the epoch's indices come from here
+            n = int(self.shared_idxs[0])
+            self.dl._idxs = self.shared_idxs[1 : n + 1].tolist()
+        return self.dl.create_batches(self.dl.sample(worker, n_workers))
 
 
 @funcs_kwargs
 class DataLoader:
-    """Batches from `dataset` (anything with `len` and `[i]`, or an iterable), `bs` items at a time."""
+    """Batches of `bs` items from `dataset`: anything with `len` and `[i]`, or an iterable.
+
+    `n` is the number of items per epoch (default `len(dataset)`); `indexed=False` reads the
+    dataset by iterating it. `in_memory` forces the in-memory fast path on (True, which also
+    accepts a list of columns) or off (False); None chooses it from the dataset's type.
+    """
 
     _methods = [
         "randomize",
@@ -80,259 +106,322 @@ class DataLoader:
 
     def __init__(
         self,
-        dataset=None,
+        dataset: Any = None,
         bs: int | None = 64,
         shuffle: bool = False,
         drop_last: bool = False,
         num_workers: int = 0,
         pin_memory: bool = False,
         timeout: float = 0,
-        device=None,
+        persistent_workers: bool = False,
+        device: str | torch.device | None = None,
         n: int | None = None,
         indexed: bool | None = None,
         in_memory: bool | None = None,
-        seed: int | None = None,
-        **kwargs,
+        **kwargs: Any,
     ):
         if kwargs:
             raise TypeError(
-                f"DataLoader got unexpected arguments {sorted(kwargs)}; replaceable stages are "
-                f"{', '.join(self._methods)}"
+                f"{type(self).__name__} got unexpected arguments {sorted(kwargs)}; the replaceable "
+                f"stages are {', '.join(self._methods)}"
             )
-        if bs is not None and bs < 1:
-            raise DataError(f"DataLoader: bs must be a positive integer or None, got {bs}")
-        self.dataset, self.bs, self.shuffle, self.drop_last = dataset, bs, shuffle, drop_last
-        self.num_workers, self.pin_memory, self.timeout = num_workers, pin_memory, timeout
-        self._arrays = as_arrays(dataset) if in_memory is not False else None
-        self.indexed = _is_indexed(dataset) if indexed is None else indexed
+        self.bs, self.shuffle, self.drop_last = bs, shuffle, drop_last
+        self.num_workers, self.pin_memory = num_workers, pin_memory
+        self.timeout, self.persistent_workers = timeout, persistent_workers
+        self.device = device
+        self.in_memory = in_memory
+        self.rng = random.Random()  # replaced at the start of every epoch by `randomize`
+        self._idxs: list | None = None
+        self._persistent: tuple[tud.DataLoader, torch.Tensor] | None = None
+        self._set_dataset(dataset, indexed, n)
+        self._check()
+
+    def _set_dataset(self, dataset: Any, indexed: bool | None, n: int | None) -> None:
+        self.dataset = dataset
+        self._arrays = None if self.in_memory is False else as_arrays(dataset, lists=self.in_memory is True)
+        if self.in_memory and self._arrays is None:
+            raise DataError(
+                f"{type(self).__name__}: in_memory=True, but the dataset ({type(dataset).__name__}) is "
+                "not a tensor, array, numeric DataFrame, or a tuple/list of those of one length"
+            )
+        has_len = self._arrays is not None or hasattr(dataset, "__len__")
+        self.indexed = (
+            (dataset is None or (has_len and hasattr(dataset, "__getitem__"))) if indexed is None else indexed
+        )
         if n is None and self.indexed:
+            if not has_len:
+                raise DataError(
+                    f"{type(self).__name__}: give n, the number of items (the dataset has no len)"
+                )
             n = len(self._arrays[0]) if self._arrays is not None else len(dataset)
         self.n = n
-        self._device = None if device is None else torch.device(device)
-        if in_memory and self._arrays is None:
+
+    def _check(self) -> None:
+        name = type(self).__name__
+        if self.bs is not None and (not isinstance(self.bs, int) or self.bs < 1):
+            raise DataError(f"{name}: bs must be a positive integer or None, got {self.bs!r}")
+        if not isinstance(self.num_workers, int) or self.num_workers < 0:
+            raise DataError(f"{name}: num_workers must be an integer >= 0, got {self.num_workers!r}")
+        if self.n is not None and self.n < 0:
+            raise DataError(f"{name}: n must be >= 0, got {self.n}")
+        if not self.indexed and (self.num_workers or self.shuffle):
             raise DataError(
-                f"DataLoader: in_memory=True but {type(dataset).__name__} is not tensors, arrays or "
-                "a DataFrame"
+                f"{name}: a dataset read by iteration ({type(self.dataset).__name__}, without len and "
+                "indexing) needs num_workers=0 and shuffle=False"
             )
-        if num_workers and not self.indexed:
-            raise DataError(
-                "DataLoader: a dataset without len and indexing can only be read with num_workers=0"
-            )
-        self.rng = random.Random(seed if seed is not None else random.randint(0, 2**32 - 1))
-        self._idxs: list | None = None
 
     # ---- settings ---------------------------------------------------------------------
     @property
     def device(self) -> torch.device | None:
-        """Where batches are placed (None: where they were made)."""
+        """Where batches are placed (None: left where they were made)."""
         return self._device
 
     @device.setter
-    def device(self, device) -> None:
+    def device(self, device: str | torch.device | None) -> None:
         self._device = None if device is None else torch.device(device)
 
-    def to(self, device) -> DataLoader:
+    def to(self, device: str | torch.device | None) -> DataLoader:
         """Place batches on `device`; returns self."""
         self.device = device
         return self
 
     @property
+    def split_idx(self) -> int | None:
+        """The dataset's subset index (0 train, 1 valid), or None when it has none."""
+        return getattr(self.dataset, "split_idx", None)
+
+    def _is_replaced(self, stage: str) -> bool:
+        """Whether `stage` was replaced, by keyword or in a subclass."""
+        return stage in self.__dict__ or getattr(type(self), stage) is not getattr(DataLoader, stage)
+
+    @property
     def fast_path(self) -> bool:
-        """Whether batches are sliced from in-memory arrays (no per-item stage was replaced)."""
-        if self._arrays is None:
-            return False
-        for name in _PER_ITEM:
-            if name in self.__dict__ or getattr(type(self), name) is not getattr(DataLoader, name):
-                return False
-        return True
+        """Whether batches are sliced from in-memory columns rather than built item by item."""
+        return (
+            self._arrays is not None
+            and self.bs is not None
+            and not any(self._is_replaced(s) for s in _SKIPPED_BY_FAST_PATH)
+        )
 
     def __len__(self) -> int:
         if self.n is None:
-            raise TypeError("this DataLoader iterates a dataset of unknown length")
+            raise TypeError(f"{type(self).__name__} iterates a dataset of unknown length (give n)")
         if self.bs is None:
             return self.n
         return self.n // self.bs if self.drop_last else -(-self.n // self.bs)
 
     # ---- sample creation --------------------------------------------------------------
     def randomize(self) -> None:
-        """Draw this epoch's random seed (in the main process, so `set_seed` makes epochs repeatable)."""
-        self.rng = random.Random(random.randint(0, 2**32 - 1))
+        """Seed this epoch's generator `self.rng` from Python's `random`, so `set_seed` repeats epochs."""
+        self.rng = random.Random(random.getrandbits(64))
 
     def before_iter(self) -> None:
-        """Called at the start of an epoch, before the indices are drawn."""
+        """Called in the main process at the start of an epoch, before the indices are drawn."""
 
-    def get_idxs(self) -> list:
-        """The indices of this epoch, in order (shuffled when `shuffle`)."""
-        idxs = list(range(self.n)) if self.n is not None else None
-        if idxs is not None and self.shuffle:
-            idxs = self.shuffle_fn(idxs)
-        return idxs
+    def get_idxs(self) -> list | None:
+        """This epoch's item indices, in order (shuffled when `shuffle`); None for an iterable dataset."""
+        if not self.indexed:
+            return None
+        idxs = list(range(self.n))
+        return self.shuffle_fn(idxs) if self.shuffle else idxs
 
     def shuffle_fn(self, idxs: list) -> list:
-        """A random permutation of `idxs` (drawn with torch from this epoch's seed: fast for large n)."""
-        g = torch.Generator().manual_seed(self.rng.randint(0, 2**63 - 1))
+        """`idxs` in a random order drawn from `self.rng` (a torch permutation: fast for large n)."""
+        g = torch.Generator().manual_seed(self.rng.getrandbits(63))
         return [idxs[i] for i in torch.randperm(len(idxs), generator=g).tolist()]
 
     def sample(self, worker: int = 0, n_workers: int = 1) -> Iterable:
-        """The indices this worker handles: whole batches `worker`, `worker + n_workers`, ..."""
-        idxs = self._idxs if self._idxs is not None else itertools.count()
+        """The indices worker `worker` of `n_workers` batches: those of batches `worker`, `worker + n_workers`, ...
+
+        For a dataset read by iteration, its items themselves (at most `n`).
+        """
+        if not self.indexed:
+            return self.dataset if self.n is None else itertools.islice(self.dataset, self.n)
         if n_workers == 1:
-            return idxs
+            return self._idxs
         bs = self.bs or 1
-        return (i for k, i in enumerate(idxs) if (k // bs) % n_workers == worker)
+        return [i for k, i in enumerate(self._idxs) if k // bs % n_workers == worker]
 
     # ---- items ------------------------------------------------------------------------
-    def create_item(self, i: int) -> Any:
-        """Item `i` of the dataset (for a dataset without indexing, `i` is the item itself)."""
+    def create_item(self, i: Any) -> Any:
+        """Item `i` of the dataset (for a dataset read by iteration, `i` is the item itself)."""
         if self._arrays is not None:
-            parts = tuple(a[i] for a in self._arrays)
-            return parts[0] if len(parts) == 1 else parts
+            return item_of(self._arrays, i)
         return self.dataset[i] if self.indexed else i
 
     def after_item(self, item: Any) -> Any:
-        """Called on each item after it is created."""
+        """Called on each item once it is created (identity by default)."""
         return item
 
-    def do_item(self, i: int) -> Any:
+    def do_item(self, i: Any) -> Any:
         """`after_item(create_item(i))`."""
         return self.after_item(self.create_item(i))
 
     # ---- batches ----------------------------------------------------------------------
     def chunkify(self, items: Iterable) -> Iterator[list]:
-        """Group items into lists of `bs` (the last shorter unless `drop_last`)."""
-        if self.bs is None:
-            yield from ([o] for o in items)
-            return
+        """Group items into lists of `bs` (the last one shorter, or dropped with `drop_last`)."""
         it = iter(items)
-        while True:
-            chunk = list(itertools.islice(it, self.bs))
-            if not chunk or (self.drop_last and len(chunk) < self.bs):
+        size = self.bs or 1
+        while chunk := list(itertools.islice(it, size)):
+            if self.drop_last and len(chunk) < size:
                 return
             yield chunk
 
     def before_batch(self, items: list) -> list:
-        """Called on the list of items of a batch before it is collated (e.g. to pad them)."""
+        """Called on a batch's list of items before they are collated (e.g. to pad them)."""
         return items
 
     def create_batch(self, items: list) -> Any:
-        """Collate a list of items into a batch (`bs=None`: the single item itself)."""
-        return collate(items) if self.bs is not None else items[0]
+        """Collate the items into a batch (`bs=None`: the single item, arrays made tensors)."""
+        return collate(items) if self.bs is not None else convert(items[0])
 
     def retain(self, batch: Any, items: list) -> Any:
-        """Give the batch's elements the semantic types of the items' elements."""
-        return retain_types(batch, items[0] if isinstance(items[0], tuple) else None)
+        """Give the batch (element-wise for tuples) the semantic types of the first item."""
+        return retain_types(batch, items[0])
 
     def after_batch(self, batch: Any) -> Any:
-        """Called on each batch once it is made."""
+        """Called on each batch once it is made (identity by default)."""
         return batch
 
     def do_batch(self, items: list) -> Any:
-        """`after_batch(retain(create_batch(before_batch(items))))`."""
-        return self.after_batch(self.retain(self.create_batch(self.before_batch(items)), items))
+        """`after_batch(retain(create_batch(before_batch(items)), items))`."""
+        items = self.before_batch(items)
+        return self.after_batch(self.retain(self.create_batch(items), items))
 
     def create_batches(self, samples: Iterable) -> Iterator:
-        """Batches from the indices `samples`: sliced from memory on the fast path, else item by item."""
+        """The batches of `samples`: sliced from memory on the fast path, else item by item."""
         if self.fast_path:
-            order = torch.as_tensor(samples if isinstance(samples, list) else list(samples), dtype=torch.long)
-            n, bs = len(order), self.bs or 1
-            stop = n - n % bs if self.drop_last else n
-            for start in range(0, stop, bs):
-                yield self.after_batch(slice_arrays(self._arrays, order[start : start + bs]))
+            # np.fromiter reads a list of ints several times faster than torch.as_tensor does
+            order = (
+                samples
+                if isinstance(samples, torch.Tensor)
+                else torch.from_numpy(np.fromiter(samples, dtype=np.int64))
+            )
+            stop = len(order) - len(order) % self.bs if self.drop_last else len(order)
+            for start in range(0, stop, self.bs):
+                yield self.after_batch(slice_arrays(self._arrays, order[start : start + self.bs]))
             return
-        items = (self.do_item(i) for i in (samples if self.indexed else self.dataset))
-        yield from (self.do_batch(b) for b in self.chunkify(items))
+        for items in self.chunkify(self.do_item(s) for s in samples):
+            yield self.do_batch(items)
 
     def to_device(self, batch: Any) -> Any:
-        """Move a batch to `device` (done in the main process, after the workers)."""
-        return to_device(batch, self.device) if self.device is not None else batch
+        """Move a batch to `device` (in the main process, after the workers); no-op when None."""
+        if self.device is None:
+            return batch
+        return to_device(batch, self.device, non_blocking=self.pin_memory)
 
     def after_iter(self) -> None:
-        """Called at the end of an epoch."""
+        """Called in the main process once an epoch has been fully iterated."""
 
     # ---- iteration --------------------------------------------------------------------
-    def _worker_batches(self, worker: int, n_workers: int) -> Iterator:
-        yield from self.create_batches(self.sample(worker, n_workers))
+    def _batches(self) -> Iterable:
+        """This epoch's batches, from torch's loader when workers or pinning are asked for."""
+        pin = self.pin_memory and torch.accelerator.is_available()  # pinning needs an accelerator
+        if self.num_workers == 0 and not pin:
+            return self.create_batches(self.sample(0, 1))
+        if self.persistent_workers and self.num_workers:
+            return self._persistent_loader(pin)
+        return tud.DataLoader(
+            _Batches(self),
+            batch_size=None,
+            num_workers=self.num_workers,
+            pin_memory=pin,
+            timeout=self.timeout if self.num_workers else 0,
+            worker_init_fn=_seed_worker,
+            collate_fn=_unchanged,
+        )
+
+    def _persistent_loader(self, pin: bool) -> tud.DataLoader:
+        """The one torch loader whose workers live across epochs; the epoch's (integer) indices go to shared memory."""
+        idxs = torch.from_numpy(np.fromiter(self._idxs, dtype=np.int64))
+        if self._persistent is None or len(self._persistent[1]) < len(idxs) + 1:
+            shared = torch.empty(len(idxs) + 1, dtype=torch.long).share_memory_()
+            loader = tud.DataLoader(
+                # a copy, not self: self holding a loader that holds self would be a cycle, and torch
+                # shuts down workers collected in a cycle only after a timeout of seconds per worker
+                _Batches(copy.copy(self), shared),
+                batch_size=None,
+                num_workers=self.num_workers,
+                pin_memory=pin,
+                timeout=self.timeout,
+                worker_init_fn=_seed_worker,
+                collate_fn=_unchanged,
+                persistent_workers=True,
+            )
+            self._persistent = (loader, shared)
+        loader, shared = self._persistent
+        shared[0] = len(idxs)
+        shared[1 : len(idxs) + 1] = idxs
+        return loader
 
     def __iter__(self) -> Iterator:
         self.randomize()
         self.before_iter()
         self._idxs = self.get_idxs()
-        if self.num_workers == 0:
-            batches = self._worker_batches(0, 1)
-            if self.pin_memory and torch.cuda.is_available():
-                batches = (tud._utils.pin_memory.pin_memory(b) for b in batches)
-        else:
-            batches = tud.DataLoader(
-                _Batches(self),
-                batch_size=None,
-                num_workers=self.num_workers,
-                pin_memory=self.pin_memory,
-                timeout=self.timeout,
-                worker_init_fn=_seed_worker,
-            )
-        for b in batches:
+        for b in self._batches():
             yield self.to_device(b)
         self.after_iter()
 
     def one_batch(self) -> Any:
-        """The first batch of an epoch (in a single process)."""
+        """The first batch of an epoch, made in this process."""
         if self.n is not None and len(self) == 0:
             raise DataError(
-                f"one_batch: this DataLoader has no full batch ({self.n} items, bs={self.bs}, "
+                f"one_batch: this {type(self).__name__} makes no batch ({self.n} items, bs={self.bs}, "
                 f"drop_last={self.drop_last})"
             )
-        with self._single_process():
-            return next(iter(self))
+        num_workers, self.num_workers = self.num_workers, 0
+        try:
+            it = iter(self)
+            b = next(it)
+            it.close()
+        finally:
+            self.num_workers = num_workers
+        return b
 
-    def _single_process(self):
-        return _Setting(self, "num_workers", 0)
-
-    def new(self, dataset=None, **changes) -> DataLoader:
-        """A copy with another dataset and/or changed settings, keeping replaced stages."""
+    def new(self, dataset: Any = None, **changes: Any) -> DataLoader:
+        """A copy over another dataset and/or with changed settings or stages; replaced stages are kept."""
         dl = copy.copy(self)
-        if dataset is not None:
-            dl.dataset, dl._arrays = dataset, as_arrays(dataset)
-            dl.indexed = _is_indexed(dataset)
-            dl.n = (len(dl._arrays[0]) if dl._arrays is not None else len(dataset)) if dl.indexed else None
-        for k, v in changes.items():
-            if k == "device":
-                dl.device = v
-            elif k in self._methods:
-                setattr(dl, k, v)
-            elif not hasattr(dl, k):
-                raise TypeError(f"DataLoader.new: unknown setting {k!r}")
-            else:
-                setattr(dl, k, v)
-        dl.rng = random.Random(self.rng.randint(0, 2**32 - 1))
         dl._idxs = None
+        data_settings = {"indexed", "n", "in_memory"}
+        for k, v in changes.items():
+            if k in data_settings:
+                continue
+            settable = k in self._methods or k == "device" or (k in vars(self) and not k.startswith("_"))
+            if not settable:
+                raise TypeError(f"{type(self).__name__}.new: unknown setting {k!r}")
+            if k in self._methods and not callable(v):
+                raise TypeError(f"{type(self).__name__}.new: {k}= must be callable, got {type(v).__name__}")
+            setattr(dl, k, v)
+        if dataset is not None or data_settings & changes.keys():
+            dl.in_memory = changes.get("in_memory", self.in_memory)
+            same = dataset is None
+            dl._set_dataset(
+                self.dataset if same else dataset,
+                changes.get("indexed", self.indexed if same else None),
+                changes.get("n", self.n if same else None),
+            )
+        dl._check()
         return dl
+
+    def __getstate__(self) -> dict:
+        # live worker processes cannot be copied or pickled; a copy starts its own when it needs them
+        return {**self.__dict__, "_persistent": None}
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(n={self.n}, bs={self.bs}, shuffle={self.shuffle}, "
-            f"drop_last={self.drop_last}, num_workers={self.num_workers}, fast_path={self.fast_path})"
+            f"drop_last={self.drop_last}, num_workers={self.num_workers}, device={self.device}, "
+            f"fast_path={self.fast_path})"
         )
 
 
+def _unchanged(batch: Any) -> Any:
+    """torch's collate for ready-made batches: torch's default would turn tuples into lists."""
+    return batch
+
+
 def _seed_worker(worker_id: int) -> None:
+    """Seed `random` and NumPy in a worker from torch's per-worker seed, so augmentations differ by worker."""
     seed = torch.initial_seed() % 2**32
     random.seed(seed)
     np.random.seed(seed)
-
-
-def _is_indexed(dataset) -> bool:
-    return hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")
-
-
-class _Setting:
-    """Context manager: set an attribute for the duration of a block."""
-
-    def __init__(self, obj, name, value):
-        self.obj, self.name, self.value = obj, name, value
-
-    def __enter__(self):
-        self.old = getattr(self.obj, self.name)
-        setattr(self.obj, self.name, self.value)
-
-    def __exit__(self, *exc):
-        setattr(self.obj, self.name, self.old)

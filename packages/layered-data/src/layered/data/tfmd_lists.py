@@ -3,17 +3,54 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from typing import Any
+
+import numpy as np
+import torch
 
 from layered.core.collection import L
 from layered.core.pipeline import Pipeline
 from layered.data.errors import DataError
+from layered.data.splitters import check_splits
 
 __all__ = ["TfmdLists"]
 
 
 def _is_int(i: Any) -> bool:
+    """Whether `i` picks one item (an int, a NumPy integer, a 0-d array or tensor)."""
+    if isinstance(i, (np.ndarray, torch.Tensor)):
+        return i.ndim == 0
     return hasattr(i, "__index__") and not isinstance(i, bool)
+
+
+def _as_items(items: Any, use_list: bool | None) -> Any:
+    """DataFrames, and arrays/tensors unless `use_list`, stay as they are (indexed natively); the rest become an L."""
+    if hasattr(items, "iloc"):
+        return items
+    if isinstance(items, (np.ndarray, torch.Tensor)) and not use_list:
+        return items
+    return L(items)
+
+
+def _take(items: Any, idxs: list[int]) -> Any:
+    """The items at positions `idxs`, in the same kind of container."""
+    if hasattr(items, "iloc"):
+        return items.iloc[idxs]
+    if isinstance(items, np.ndarray):
+        return items[np.asarray(idxs, dtype=np.int64)]
+    if isinstance(items, torch.Tensor):
+        return items[torch.as_tensor(idxs, dtype=torch.long)]
+    return items[idxs]
+
+
+def _with_split(pipe: Pipeline, split_idx: int | None) -> Pipeline:
+    """`pipe` running as subset `split_idx`: a shallow copy sharing its transforms, if that differs."""
+    if pipe.split_idx == split_idx:
+        return pipe
+    out = copy.copy(pipe)
+    out.split_idx = split_idx
+    return out
 
 
 class TfmdLists:
@@ -21,62 +58,91 @@ class TfmdLists:
 
     `splits` (lists of indices) define subsets: `tl.train` (split 0) and `tl.valid` (split 1)
     share the pipeline but pass their `split_idx` to it, so train-only transforms skip the
-    validation set. The pipeline is set up on the training subset's items.
+    validation set. With `train_setup` the pipeline is set up on the training subset's items
+    (otherwise on all of them). `use_list=True` turns an array or tensor of items into an L;
+    `types` (a type or tuple of types) is what a transformed item must be, checked on the first
+    training item at setup; `verbose` prints that item's type after each transform.
     """
 
     def __init__(
         self,
-        items,
-        tfms=None,
+        items: Any,
+        tfms: Any = None,
+        use_list: bool | None = None,
         do_setup: bool = True,
         split_idx: int | None = None,
         train_setup: bool = True,
-        splits=None,
-        types=None,
+        splits: Any = None,
+        types: type | tuple[type, ...] | None = None,
         verbose: bool = False,
     ):
-        self.items = items if hasattr(items, "iloc") else L(items)
-        self.tfms = tfms if isinstance(tfms, Pipeline) else Pipeline(tfms, split_idx=split_idx)
-        if split_idx is not None:
-            self.tfms = _with_split(self.tfms, split_idx)
-        self.split_idx = split_idx
-        self.splits = L([L(s) for s in splits]) if splits is not None else L([L(range(len(self.items)))])
-        self.types = types
+        self.items = _as_items(items, use_list)
+        self.use_list, self.types, self.verbose = use_list, types, verbose
+        pipe = tfms if isinstance(tfms, Pipeline) else Pipeline(tfms)
+        self.tfms = _with_split(pipe, split_idx)
+        if splits is None:
+            self.splits = L([L(range(len(self.items)))])
+        else:
+            check_splits(splits, len(self.items), name="TfmdLists splits")
+            self.splits = L([L(int(i) for i in s) for s in splits])
         if do_setup:
             self.setup(train_setup)
 
-    def _item(self, i: int):
+    @property
+    def split_idx(self) -> int | None:
+        """Which subset this is (0 train, 1 valid, None: all items), passed to the transforms."""
+        return self.tfms.split_idx
+
+    def _item(self, i: int) -> Any:
         return self.items.iloc[i] if hasattr(self.items, "iloc") else self.items[i]
 
     def setup(self, train_setup: bool = True) -> None:
-        """Set the pipeline up on the training items (the first split)."""
-        train = _Subset(self, self.splits[0]) if train_setup else _Subset(self, range(len(self.items)))
-        self.tfms.setup(train, train_setup=train_setup)
+        """Set the pipeline up on the training items (the first split), or on all items."""
+        idxs = self.splits[0] if train_setup else range(len(self.items))
+        self.tfms.setup(_Raw(self, idxs), train_setup=train_setup)
+        if (self.types is not None or self.verbose) and len(idxs):
+            self._walk_first(idxs[0], 0 if train_setup else self.split_idx)
+
+    def _walk_first(self, i: int, split_idx: int | None) -> None:
+        """Run item `i` through each transform: print its type (`verbose`), then check it against `types`."""
+        x = self._item(i)
+        say = print if self.verbose else (lambda *a: None)
+        say(f"TfmdLists: item {i} is {type(x).__name__}")
+        for f in self.tfms.fs:
+            x = f(x, split_idx=split_idx)
+            say(f"  after {f.name}: {type(x).__name__}")
+        if self.types is not None and not isinstance(x, self.types):
+            want = self.types if isinstance(self.types, tuple) else (self.types,)
+            raise DataError(
+                f"TfmdLists: item {i} became {type(x).__name__} through {self.tfms!r}; "
+                f"expected {' or '.join(t.__name__ for t in want)}"
+            )
 
     def __len__(self) -> int:
         return len(self.items)
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: Any) -> Any:
         if _is_int(i):
             return self.tfms(self._item(int(i)))
-        idxs = range(len(self))[i] if isinstance(i, slice) else i
-        return L([self.tfms(self._item(int(j))) for j in idxs])
+        # L resolves slices, lists, boolean masks, arrays and tensors of positions alike
+        return L([self.tfms(self._item(j)) for j in L(range(len(self)))[i]])
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator:
         return (self[i] for i in range(len(self)))
 
     def subset(self, i: int) -> TfmdLists:
         """Split `i` as its own TfmdLists (sharing the set-up transforms, with `split_idx=i`)."""
-        if i >= len(self.splits):
+        if not 0 <= i < len(self.splits):
             raise DataError(f"subset {i} does not exist: these items have {len(self.splits)} splits")
-        idxs = list(self.splits[i])
-        items = self.items.iloc[idxs] if hasattr(self.items, "iloc") else self.items[idxs]
-        return TfmdLists(items, self.tfms, do_setup=False, split_idx=i)
+        items = _take(self.items, list(self.splits[i]))
+        return TfmdLists(
+            items, self.tfms, use_list=self.use_list, do_setup=False, split_idx=i, types=self.types
+        )
 
     @property
     def subsets(self) -> list[TfmdLists]:
         """Every split as a TfmdLists."""
-        return [self.subset(i) for i in range(len(self.splits))]
+        return [self.subset(i) for i in range(self.n_subsets)]
 
     @property
     def n_subsets(self) -> int:
@@ -97,34 +163,28 @@ class TfmdLists:
         """Undo the pipeline on a transformed value."""
         return self.tfms.decode(o, **kwargs)
 
-    def show(self, o: Any, ctx=None, **kwargs) -> Any:
-        """Decode `o` and show it."""
+    def show(self, o: Any, ctx: Any = None, **kwargs) -> Any:
+        """Decode `o` until it can show itself, and show it on `ctx`."""
         return self.tfms.show(o, ctx=ctx, **kwargs)
 
-    def new(self, items, split_idx: int | None = None, **kwargs) -> TfmdLists:
+    def new(self, items: Any, split_idx: int | None = None, **kwargs) -> TfmdLists:
         """The same (already set-up) pipeline over other items."""
+        kwargs = {"use_list": self.use_list, "types": self.types, **kwargs}
         return TfmdLists(items, self.tfms, do_setup=False, split_idx=split_idx, **kwargs)
 
     def __repr__(self) -> str:
-        return f"TfmdLists: {len(self)} items through {self.tfms!r}"
+        sizes = [len(s) for s in self.splits]
+        return f"TfmdLists: {len(self)} items (splits {sizes}) through {self.tfms!r}"
 
 
-def _with_split(pipe: Pipeline, split_idx: int) -> Pipeline:
-    if pipe.split_idx == split_idx:
-        return pipe
-    out = copy.copy(pipe)
-    out.split_idx = split_idx
-    return out
+class _Raw:
+    """The raw items at `idxs`, indexable: what `Pipeline.setup` maps through the transforms."""
 
-
-class _Subset:
-    """The raw items of a split, indexable: what `Pipeline.setup` maps through the transforms."""
-
-    def __init__(self, tl: TfmdLists, idxs):
+    def __init__(self, tl: TfmdLists, idxs: Any):
         self.tl, self.idxs = tl, list(idxs)
 
     def __len__(self) -> int:
         return len(self.idxs)
 
-    def __getitem__(self, j: int):
+    def __getitem__(self, j: int) -> Any:
         return self.tl._item(self.idxs[j])

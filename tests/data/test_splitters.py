@@ -1,0 +1,174 @@
+"""Splitters: exact splits on small items, and early errors for empty or overlapping splits."""
+
+import pandas as pd
+import pytest
+
+from layered.core.seed import set_seed
+from layered.data.errors import DataError
+from layered.data.splitters import (
+    ColSplitter,
+    FileSplitter,
+    FuncSplitter,
+    GrandparentSplitter,
+    IndexSplitter,
+    MaskSplitter,
+    RandomSplitter,
+    TrainTestSplitter,
+    check_splits,
+)
+
+ITEMS = list(range(10))
+
+
+@pytest.fixture
+def files(tmp_path):
+    paths = []
+    for split in ("train", "valid", "test"):
+        for label in ("cat", "dog"):
+            folder = tmp_path / split / label
+            folder.mkdir(parents=True)
+            for i in range(2):
+                (folder / f"{split}_{label}_{i}.png").write_text("")
+                paths.append(folder / f"{split}_{label}_{i}.png")
+    return sorted(paths)
+
+
+def test_random_splitter_is_a_partition_repeatable_with_a_seed():
+    train, valid = RandomSplitter(0.3, seed=1)(ITEMS)
+    assert len(valid) == 3 and len(train) == 7
+    assert sorted(train + valid) == ITEMS and train == sorted(train) and valid == sorted(valid)
+    assert RandomSplitter(0.3, seed=1)(ITEMS) == (train, valid)
+    assert any(RandomSplitter(0.3, seed=s)(ITEMS)[1] != valid for s in range(2, 6))
+    # without a seed, the global generator: set_seed makes it repeatable
+    set_seed(3)
+    first = RandomSplitter(0.5)(ITEMS)
+    set_seed(3)
+    assert RandomSplitter(0.5)(ITEMS) == first
+    assert RandomSplitter(0.3, seed=1).__name__ == "RandomSplitter(valid_pct=0.3, seed=1)"
+
+
+@pytest.mark.parametrize("pct", [0, 1, 1.5, -0.1])
+def test_random_splitter_rejects_valid_pct_outside_0_1(pct):
+    with pytest.raises(DataError, match=rf"RandomSplitter: valid_pct .* got {pct}"):
+        RandomSplitter(pct)
+
+
+def test_random_splitter_too_few_items_fails_naming_sizes():
+    with pytest.raises(
+        DataError, match=r"RandomSplitter.*valid split is empty \(sizes \[2, 0\] of 2 items\)"
+    ):
+        RandomSplitter(0.2, seed=0)([1, 2])
+
+
+def test_index_mask_and_func_splitters():
+    assert IndexSplitter([3, 1, 3])(ITEMS) == ([0, 2, 4, 5, 6, 7, 8, 9], [1, 3])
+    assert MaskSplitter([i > 7 for i in ITEMS])(ITEMS) == (list(range(8)), [8, 9])
+    assert FuncSplitter(lambda o: o % 5 == 0)(ITEMS) == ([1, 2, 3, 4, 6, 7, 8, 9], [0, 5])
+    df = pd.DataFrame({"a": [1, 2, 3, 4]})
+    assert FuncSplitter(lambda row: row["a"] > 2)(df) == ([0, 1], [2, 3])  # rows, not column names
+
+
+def test_index_mask_and_func_splitters_fail_early():
+    with pytest.raises(DataError, match=r"IndexSplitter: the valid split has indices \[12\] outside 0..9"):
+        IndexSplitter([1, 12])(ITEMS)
+    with pytest.raises(DataError, match=r"IndexSplitter: the train split is empty \(sizes \[0, 3\]"):
+        IndexSplitter([0, 1, 2])([7, 8, 9])
+    with pytest.raises(DataError, match="MaskSplitter: the mask has 3 entries for 10 items"):
+        MaskSplitter([True, False, True])(ITEMS)
+    with pytest.raises(DataError, match=r"FuncSplitter\(<lambda>\): the valid split is empty"):
+        FuncSplitter(lambda o: o > 100)(ITEMS)
+
+
+def test_grandparent_splitter_uses_the_folder_two_levels_up(files):
+    train, valid = GrandparentSplitter()(files)
+    assert [files[i].parent.parent.name for i in train] == ["train"] * 4
+    assert [files[i].parent.parent.name for i in valid] == ["valid"] * 4
+    train, valid = GrandparentSplitter(valid_name="test")(files)
+    assert len(train) == 4 and {files[i].parent.parent.name for i in valid} == {"test"}
+    with pytest.raises(DataError, match=r"GrandparentSplitter\('train', 'val'\): the valid split is empty"):
+        GrandparentSplitter(valid_name="val")(files)
+
+
+def test_file_splitter_reads_valid_names(tmp_path, files):
+    listing = tmp_path / "valid.txt"
+    listing.write_text("train_cat_0.png\n\n  test_dog_1.png  \n")
+    train, valid = FileSplitter(listing)(files)
+    assert [files[i].name for i in valid] == ["test_dog_1.png", "train_cat_0.png"]
+    assert len(train) == len(files) - 2
+    with pytest.raises(DataError, match=r"list of validation files .*nowhere\.txt does not exist"):
+        FileSplitter(tmp_path / "nowhere.txt")
+
+
+def test_col_splitter_bool_column_value_and_position():
+    df = pd.DataFrame({"is_valid": [True, False, False, True], "fold": [1, 2, 1, 3]})
+    assert ColSplitter()(df) == ([1, 2], [0, 3])
+    assert ColSplitter("fold", on=1)(df) == ([1, 3], [0, 2])
+    assert ColSplitter(0)(df) == ([1, 2], [0, 3])
+    assert ColSplitter("fold", on=3).__name__ == "ColSplitter('fold', on=3)"
+    assert ColSplitter()(pd.DataFrame({"is_valid": [0, 1, 1]})) == ([0], [1, 2])
+
+
+def test_col_splitter_fails_early_naming_the_column():
+    df = pd.DataFrame({"is_valid": [True, False], "fold": [1, 2]})
+    with pytest.raises(DataError, match=r"no column 'split' \(columns: \['is_valid', 'fold'\]\)"):
+        ColSplitter("split")(df)
+    with pytest.raises(DataError, match=r"column 'fold' is not boolean .*on=<value>"):
+        ColSplitter("fold")(df)
+    with pytest.raises(DataError, match="expected a DataFrame, got list"):
+        ColSplitter()([1, 2])
+    with pytest.raises(DataError, match=r"ColSplitter\('is_valid'\): the train split is empty"):
+        ColSplitter()(pd.DataFrame({"is_valid": [True, True]}))
+
+
+def test_train_test_splitter_plain_and_sized():
+    train, test = TrainTestSplitter(0.3, random_state=0)(ITEMS)
+    assert len(test) == 3 and sorted(train + test) == ITEMS
+    assert TrainTestSplitter(0.3, random_state=0)(ITEMS) == (train, test)
+    assert TrainTestSplitter(2, shuffle=False)(ITEMS) == (list(range(2, 10)), [0, 1])
+    train, test = TrainTestSplitter(0.2, train_size=0.5, random_state=1)(ITEMS)
+    assert len(train) == 5 and len(test) == 2 and not set(train) & set(test)
+
+
+def test_train_test_splitter_keeps_class_shares():
+    labels = ["a"] * 60 + ["b"] * 30 + ["c"] * 10
+    train, test = TrainTestSplitter(0.2, random_state=0, stratify=labels)(list(range(100)))
+    assert len(test) == 20 and len(train) == 80
+    assert [sum(labels[i] == c for i in test) for c in "abc"] == [12, 6, 2]
+    # 7 test items of 3+3+1: shares 2.1, 2.1, 0.7 sum exactly to 7 by largest remainders
+    labels = [0, 0, 0, 1, 1, 1, 2, 3, 3, 3]
+    train, test = TrainTestSplitter(0.7, random_state=0, stratify=labels)(ITEMS)
+    assert len(test) == 7 and sorted(train + test) == ITEMS
+    counts = [sum(labels[i] == c for i in test) for c in range(4)]
+    assert sum(counts) == 7 and all(counts[c] <= [3, 3, 1, 3][c] for c in range(4))
+    train, test = TrainTestSplitter(0.25, train_size=0.5, random_state=0, stratify=[0, 1] * 4)(range(8))
+    assert len(train) == 4 and len(test) == 2 and sorted({i % 2 for i in test}) == [0, 1]
+
+
+def test_train_test_splitter_fails_early():
+    with pytest.raises(DataError, match=r"test_size=1.5 gives 15 of 10 items; expected 1..9"):
+        TrainTestSplitter(1.5)(ITEMS)
+    with pytest.raises(DataError, match=r"test_size=0 gives 0 of 10 items"):
+        TrainTestSplitter(0)(ITEMS)
+    with pytest.raises(DataError, match=r"8 train \+ 4 test items exceed the 10 items"):
+        TrainTestSplitter(0.4, train_size=0.8)(ITEMS)
+    with pytest.raises(DataError, match="stratify has 3 labels for 10 items"):
+        TrainTestSplitter(stratify=[0, 1, 0])(ITEMS)
+
+
+def test_check_splits_names_the_problem_and_sizes():
+    check_splits([[0, 1], [2]], 3)  # a valid partition passes
+    check_splits([[0], [1], [2]], 3)  # a third split is allowed
+    with pytest.raises(DataError, match=r"mine: the train split is empty \(sizes \[0, 1\] of 3 items\)"):
+        check_splits([[], [1]], 3, name="mine")
+    with pytest.raises(DataError, match=r"split 2 is empty"):
+        check_splits([[0], [1], []], 3)
+    with pytest.raises(
+        DataError, match=r"splits 0 and 1 overlap on 2 items, e.g. index 1 \(sizes \[3, 2\] of 4 items\)"
+    ):
+        check_splits([[0, 1, 2], [1, 2]], 4)
+    with pytest.raises(DataError, match=r"indices \[-1, 5\] outside 0..2"):
+        check_splits([[0, 5, -1], [1]], 3)
+    with pytest.raises(DataError, match=r"repeats items \(1 duplicates\)"):
+        check_splits([[0, 0], [1]], 3)
+    with pytest.raises(DataError, match="returned no split"):
+        check_splits([], 3)
