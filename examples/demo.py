@@ -17,10 +17,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
-from sklearn.datasets import load_digits
 from torch import nn
 
+from examples.digits import PIXELS, get_label, get_pixels
 from layered.core.seed import set_seed
 from layered.data.blocks import CategoryBlock, TransformBlock
 from layered.data.data_block import DataBlock
@@ -30,18 +29,6 @@ from layered.train.learner import Learner
 from layered.train.metrics_classification import accuracy
 
 OUT = Path("demo_output")
-DIGITS = load_digits()
-PIXELS = torch.tensor(DIGITS.images.reshape(len(DIGITS.images), -1) / 16.0, dtype=torch.float32)
-
-
-def get_pixels(i: int) -> torch.Tensor:
-    """The 64 pixel intensities of digit `i`, scaled to [0, 1]."""
-    return PIXELS[i]
-
-
-def get_label(i: int) -> str:
-    """The label of digit `i` as text ("0" ... "9")."""
-    return str(DIGITS.target[i])
 
 
 def main() -> None:
@@ -80,13 +67,17 @@ def main() -> None:
     valid_loss, acc = learn.validate()
     print(f"validation accuracy: {acc:.4f} (loss {valid_loss:.4f})")
     file = learn.export("digits.pth")
-    reloaded = load_learner(file, allow=["examples.demo"])  # the getters above are this module's functions
-    i = int(dls.valid.dataset.splits[1][0]) if hasattr(dls.valid.dataset, "splits") else 0
+    reloaded = load_learner(file, allow=["examples.digits"])  # the getters live there
+    valid_items = list(dls.valid.dataset.items)
+    before = learn.get_preds(dl=dls.test_dl(valid_items))[0]
+    after = reloaded.get_preds(dl=reloaded.dls.test_dl(valid_items))[0]
+    i = valid_items[0]
     label, index, probs = reloaded.predict(i)
     print(
-        f"exported to {file} ({file.stat().st_size / 1024:.0f} KiB), reloaded with weights_only loading; "
-        f"item {i} (true label {get_label(i)}) predicted as {label!r} with p={probs[index]:.3f}"
+        f"exported to {file} ({file.stat().st_size / 1024:.0f} KiB) and reloaded without pickle: "
+        f"identical predictions on all {len(valid_items)} validation images: {bool((before == after).all())}"
     )
+    print(f"reloaded.predict({i}) -> {label!r} (true label {get_label(i)!r}), p={float(probs[index]):.3f}")
     print(f"plots in {OUT}/: lr_find.png, loss.png; total time {time.time() - start:.1f} s")
     if acc < 0.95:
         raise SystemExit(f"demo accuracy {acc:.4f} is below the expected 0.95")

@@ -4,6 +4,7 @@ from layered.data.all import *
 from layered.train.callback import *
 from layered.train.default_loss import *
 from layered.train.errors import *
+from layered.train.export import *
 from layered.train.gather import *
 from layered.train.learner import *
 from layered.train.loss import *
@@ -18,5 +19,6 @@ from layered.train.params import *
 from layered.train.progress import *
 from layered.train.recorder import *
 from layered.train.schedule import *
+from layered.train.spec import *
 from layered.train.steppers import *
 from layered.train.train_eval import *

@@ -517,6 +517,12 @@ class Learner:
             self.opt.load_state_dict(state["opt"])
         return self
 
+    def export(self, fname: str | Path = "export.pth") -> Path:
+        """Write model, loss and inference pipeline to one file that loads without pickle (`load_learner`)."""
+        from layered.train.export import export_learner
+
+        return export_learner(self, fname)
+
 
 def atomic_save(obj, file: str | Path) -> None:
     """`torch.save` to a temporary file beside `file`, then rename: a crash never leaves half a file."""
