@@ -11,6 +11,9 @@ from layered.train.loss import *
 from layered.train.lr_finder import *
 from layered.train.metric import *
 from layered.train.metrics_classification import *
+from layered.train.metrics_regression import *
+from layered.train.metrics_segmentation import *
+from layered.train.metrics_text import *
 from layered.train.optim_wrapper import *
 from layered.train.optimizer import *
 from layered.train.optimizers import *

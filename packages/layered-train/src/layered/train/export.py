@@ -1,113 +1,169 @@
 """Export a Learner to one file for inference, and load it back without running code from the file.
 
-The file holds the model's weights, a declarative description of the model and of the data
-pipeline needed for inference (not the training data), and the loss (which decodes
-predictions). It is read with `torch.load(weights_only=True)`; classes are rebuilt only from an
-allow-list (see `layered.train.spec`).
+The file is a `torch.save` of plain data: the model as a spec (see `layered.train.spec`) with
+its weights in a separate `state_dict`, the loss (which activates and decodes predictions), the
+number of inputs, and the data pipeline inference needs — the validation loader re-created over
+no items, keeping its transforms, vocabularies and settings — but not the training data, the
+optimizer state or the metrics. `load_learner` reads it with `torch.load(weights_only=True)`
+and rebuilds only allow-listed classes.
 """
 
 from __future__ import annotations
 
+import copy
 import pickle
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import torch
+from torch import nn
 
+from layered.train import __version__
 from layered.train.errors import TrainError
+from layered.train.learner import Learner, atomic_save
 from layered.train.spec import from_spec, to_spec
 
 __all__ = ["export_learner", "load_learner"]
 
 FORMAT = "layered-learner"
+_KEYS = ("model", "state_dict", "dls", "loss_func", "n_inp")
 
 
-def _inference_loader(dls):
-    """The validation loader over no items: pipelines, vocabularies and settings, no data."""
-    valid = getattr(dls, "valid", None)
-    dataset = getattr(valid, "dataset", None)
-    if dataset is None or not hasattr(dataset, "new_empty") or not hasattr(valid, "after_item"):
+def _inference_dls(dls: Any) -> Any:
+    """A copy of `dls` whose loaders are all the validation loader over no items; None for plain torch loaders."""
+    loaders = getattr(dls, "loaders", None)
+    if not loaders:
         return None
-    empty = dataset.new_empty()
-    return {
-        "tls": [tl.tfms for tl in empty.tls],
-        "n_inp": empty.n_inp,
-        "bs": valid.bs,
-        "after_item": valid.after_item,
-        "before_batch": valid.before_batch,
-        "after_batch": valid.after_batch,
-        "loader": type(valid),
-        "types": valid._batch_types() if hasattr(valid, "_batch_types") else None,
-    }
+    valid = loaders[1] if len(loaders) > 1 else loaders[0]
+    dataset = getattr(valid, "dataset", None)
+    if not (hasattr(valid, "new") and hasattr(dataset, "new_empty")):
+        return None
+    empty = valid.new(dataset.new_empty())
+    if hasattr(valid, "_batch_types"):
+        # the batch types a real batch had: how plain model outputs decode (e.g. into labels)
+        empty._types = valid._batch_types()
+    out = copy.copy(dls)
+    out.loaders = [empty, empty]
+    return out
 
 
-def export_learner(learn, fname: str | Path = "export.pth") -> Path:
-    """Write what inference needs to `learn.path/fname` (atomically); returns the file.
+def export_learner(learn: Learner, fname: str | Path = "export.pth") -> Path:
+    """Write what inference needs to `learn.path / fname` (atomically); returns the file.
 
-    Raises a `TrainError` naming the object (e.g. a lambda in a transform) that cannot be
-    described without pickle — at export time, not when loading.
+    Raises a `TrainError` naming the object (e.g. `learner.dls.loaders[0].after_item._fs[1]...`)
+    that cannot be described without pickle — a lambda, a local function — before writing.
     """
-    from layered.train.learner import atomic_save
-
-    file = Path(fname) if Path(fname).is_absolute() else learn.path / fname
-    from layered.train import __version__
-
-    payload = {
+    file = learn.path / fname
+    weights = {
+        k: v.detach().cpu() if isinstance(v, torch.Tensor) else v for k, v in learn.model.state_dict().items()
+    }
+    record = {
         "format": FORMAT,
         "version": __version__,
-        "model": to_spec(learn.model, "learner.model"),
-        "state_dict": {k: v.detach().cpu() for k, v in learn.model.state_dict().items()},
+        "model": to_spec(learn.model, "learner.model", weights=False),
+        "state_dict": to_spec(weights, "learner.model.state_dict"),
+        "dls": to_spec(_inference_dls(learn.dls), "learner.dls"),
         "loss_func": to_spec(learn.loss_func, "learner.loss_func"),
-        "data": to_spec(_inference_loader(learn.dls), "learner.dls.valid"),
+        "n_inp": learn.n_inp,
     }
-    atomic_save(payload, file)
+    atomic_save(record, file)
     return file
 
 
-def load_learner(fname: str | Path, cpu: bool = True, trusted: bool = False, allow: tuple | list = ()):
-    """Rebuild an exported Learner for inference (`predict`, `get_preds`, `dls.test_dl`).
+class _NoData:
+    """The `dls` of a learner exported over plain torch loaders: the batch layout, but no loaders."""
 
-    Only classes from layered and `torch.nn` (and the module prefixes in `allow`) are rebuilt.
-    `trusted=True` accepts any importable class and reads the file with full pickle, which can run
-    code from the file: only for files you trust.
-    """
-    from layered.data.dataloaders import DataLoaders
-    from layered.data.datasets import Datasets
-    from layered.data.tfmd_lists import TfmdLists
-    from layered.train.learner import Learner
+    def __init__(self, n_inp: int, path: Path, device: torch.device | None):
+        self.n_inp, self.path, self.device = n_inp, path, device
 
-    file = Path(fname)
+    def _missing(self) -> TrainError:
+        return TrainError(
+            "this learner was exported over plain torch DataLoaders, so its file holds no data "
+            "pipeline: pass your own loader, e.g. learn.get_preds(dl=...)"
+        )
+
+    @property
+    def train(self):
+        """Not available: raises `TrainError`."""
+        raise self._missing()
+
+    @property
+    def valid(self):
+        """Not available: raises `TrainError`."""
+        raise self._missing()
+
+    def __getitem__(self, i: int):
+        raise self._missing()
+
+
+def _torch_reason(e: Exception) -> str:
+    """What torch says is wrong, without its generic advice paragraphs."""
+    paragraphs = [p.strip() for p in str(e).split("\n\n") if p.strip()]
+    found = [
+        p for p in paragraphs if not p.startswith(("Weights only load failed", "Check the documentation"))
+    ]
+    return " ".join(found or paragraphs[:1])
+
+
+def _read(file: Path, cpu: bool, trusted: bool) -> Any:
+    location = "cpu" if cpu else None
+    if trusted:
+        return torch.load(file, map_location=location, weights_only=False)
     try:
-        payload = torch.load(file, map_location="cpu" if cpu else None, weights_only=not trusted)
+        return torch.load(file, map_location=location, weights_only=True)
     except pickle.UnpicklingError as e:
         raise TrainError(
-            f"{file} holds Python objects that safe loading refuses ({str(e).splitlines()[0]}); "
-            "it was not written by layered's export. Load it with trusted=True only if you "
-            "trust its source."
+            f"{file} holds objects that torch.load(weights_only=True) refuses; torch says: {_torch_reason(e)} "
+            "load_learner(..., trusted=True) loads it with full pickle, which runs code from the file: "
+            "do that only if you trust its source"
         ) from e
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise TrainError(f"{file} is not a layered export (no '{FORMAT}' header)")
-    source = str(file)
-    model = from_spec(payload["model"], allow=allow, trusted=trusted, source=source)
-    model.load_state_dict(payload["state_dict"], strict=True)
-    loss_func = from_spec(payload["loss_func"], allow=allow, trusted=trusted, source=source)
-    data = from_spec(payload["data"], allow=allow, trusted=trusted, source=source)
-    if data is None:
-        raise TrainError(
-            f"{file} has no data pipeline (the learner was trained on plain torch loaders); "
-            "use learn.save / learn.load with your own loaders instead"
-        )
-    tls = [TfmdLists([], pipe, do_setup=False, split_idx=1) for pipe in data["tls"]]
-    dsets = Datasets(tls=tls, n_inp=data["n_inp"])
-    dl = data["loader"](
-        dsets,
-        bs=data["bs"],
-        after_item=data["after_item"],
-        before_batch=data["before_batch"],
-        after_batch=data["after_batch"],
-        do_setup=False,
-    )
-    dl._types = data["types"]  # how predictions decode: recorded from a real batch at export time
-    dls = DataLoaders(dl, dl, device="cpu" if cpu else None)
-    learn = Learner(dls, model, loss_func=loss_func)
-    model.eval()
+
+
+def _on_cpu(learn: Learner) -> Learner:
+    learn.model.cpu()
+    if hasattr(learn.dls, "cpu"):
+        learn.dls.cpu()
     return learn
+
+
+def load_learner(
+    fname: str | Path, cpu: bool = True, trusted: bool = False, allow: Iterable[str] | str = ()
+) -> Learner:
+    """Rebuild an exported Learner for inference (`predict`, `get_preds`, `dls.test_dl`).
+
+    Classes and functions are looked up only in the allow-list of `layered.train.spec` plus
+    `allow` (module prefixes or exact names, e.g. the module defining your model). With
+    `trusted=True` any importable name is accepted and the file is read with full pickle, so a
+    whole pickled `Learner` loads too; that runs code from the file, so only for files you trust.
+    `cpu=True` loads everything onto the CPU.
+    """
+    file = Path(fname)
+    if not file.is_file():
+        raise TrainError(f"load_learner: {file} is not a file")
+    record = _read(file, cpu, trusted)
+    if trusted and isinstance(record, Learner):
+        return _on_cpu(record) if cpu else record
+    if not (isinstance(record, dict) and record.get("format") == FORMAT and all(k in record for k in _KEYS)):
+        found = (
+            f"a dict with keys {sorted(map(str, record))}"
+            if isinstance(record, dict)
+            else type(record).__name__
+        )
+        raise TrainError(f"{file} is not a layered learner export (format {FORMAT!r}); it holds {found}")
+
+    def build(key: str) -> Any:
+        return from_spec(record[key], trusted=trusted, allow=allow, source=str(file), path=f"learner.{key}")
+
+    model = build("model")
+    if not isinstance(model, nn.Module):
+        raise TrainError(f"{file}: learner.model is a {type(model).__name__}, expected an nn.Module")
+    try:
+        model.load_state_dict(build("state_dict"), strict=True)
+    except RuntimeError as e:
+        raise TrainError(f"{file}: the saved weights do not fit the model described there: {e}") from e
+    dls = build("dls")
+    if dls is None:
+        dls = _NoData(int(record["n_inp"]), file.parent, torch.device("cpu") if cpu else None)
+    learn = Learner(dls, model, loss_func=build("loss_func"))
+    return _on_cpu(learn) if cpu else learn

@@ -60,7 +60,7 @@ class BaseLossFlat:
         if self.floatify and targ.dtype != torch.float32:
             targ = targ.float()
         if inp.ndim > 1 and self.axis != -1:
-            inp = inp.transpose(self.axis, -1).contiguous()
+            inp = inp.movedim(self.axis, -1).contiguous()
         if self.flatten:
             inp = inp.reshape(-1, inp.shape[-1]) if self.is_2d else inp.reshape(-1)
             targ = targ.reshape(-1)
