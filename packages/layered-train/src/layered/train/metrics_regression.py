@@ -70,7 +70,7 @@ def _pearson(preds: torch.Tensor, targs: torch.Tensor) -> torch.Tensor:
 
 def _ranks(x: torch.Tensor) -> torch.Tensor:
     """Ranks from 1, ties sharing their average rank."""
-    values, inverse, counts = torch.unique(x, return_inverse=True, return_counts=True)
+    _, inverse, counts = torch.unique(x, return_inverse=True, return_counts=True)
     ends = torch.cumsum(counts, 0).double()
     average = ends - (counts.double() - 1) / 2
     return average[inverse]
