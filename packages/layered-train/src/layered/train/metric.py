@@ -1,16 +1,24 @@
-"""The Metric API: `reset`, `accumulate(learn)` after each batch, `value` at the end.
+"""The Metric API: `reset()` before a pass, `accumulate(learn)` after each batch, `value` at the end.
 
-`AvgMetric` averages a per-batch function weighted by batch size (exact for accuracy-like
-metrics); `AccumMetric` keeps every prediction and target and computes its function once on
-the whole set (needed for AUC, F1, Dice, RMSE, R², ...).
+Two ways to turn a function into a metric, chosen by whether batch values can be combined:
+
+- `AvgMetric(func)` averages `func(pred, target)` over batches, weighted by batch size. That is
+  exact for metrics that are themselves means over items (accuracy, MSE, MAE).
+- `AccumMetric(func)` keeps every (detached, CPU) prediction and target and calls `func` once on
+  the whole set. Metrics that are not means over items (AUC, F1, RMSE, R², correlations) need it:
+  averaging their per-batch values would give a different, batch-size dependent number.
+
+A Learner turns whatever it is given as a metric into a `Metric` with `mk_metric`.
 """
 
 from __future__ import annotations
 
-import math
+import functools
 import re
 from collections.abc import Callable
+from typing import Any
 
+import numpy as np
 import torch
 
 from layered.core.device import to_detach
@@ -22,75 +30,130 @@ __all__ = [
     "AvgMetric",
     "AvgSmoothLoss",
     "Metric",
+    "MetricError",
     "ValueMetric",
+    "flatten_check",
     "mk_metric",
     "skm_to_layered",
 ]
 
+_ACTIVATIONS = ("no", "softmax", "sigmoid", "argmax")
+
+
+class MetricError(TrainError, TypeError, ValueError):
+    """A metric built from, or fed with, something of the wrong kind, shape or value."""
+
 
 def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+    # split before an upper-case letter that follows a lower-case letter or digit ("RocAuc"), and
+    # before the last capital of an acronym followed by lower case ("AUCScore" -> "auc_score")
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
-def _bs(learn) -> int:
-    t = learn.yb[0] if len(learn.yb) else learn.xb[0]
-    return t.shape[0] if t.ndim else 1
+def _func_name(func: Callable) -> str:
+    while isinstance(func, functools.partial):
+        func = func.func
+    return _snake(getattr(func, "__name__", None) or type(func).__name__)
+
+
+def _batch_size(learn) -> int:
+    items = learn.yb[0] if len(learn.yb) else learn.xb[0]
+    return items.shape[0] if items.ndim else 1
+
+
+def _scalar(value: Any) -> Any:
+    """A one-element tensor or NumPy value as a Python number; anything else unchanged."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return value.item()
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.size == 1):
+        return value.item()
+    return value
+
+
+def flatten_check(
+    pred: torch.Tensor, targ: torch.Tensor, metric: str = "metric"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`pred` and `targ` as flat plain tensors, after checking they hold one prediction per target."""
+    pred, targ = pred.as_subclass(torch.Tensor), targ.as_subclass(torch.Tensor)
+    if pred.numel() != targ.numel():
+        raise MetricError(
+            f"{metric}: {pred.numel()} predictions (shape {tuple(pred.shape)}) for {targ.numel()} "
+            f"targets (shape {tuple(targ.shape)}); expected one prediction per target"
+        )
+    return pred.reshape(-1), targ.reshape(-1)
 
 
 class Metric:
-    """Base class: subclasses implement `reset`, `accumulate(learn)` and the `value` property."""
+    """Base of all metrics: `reset`, `accumulate(learn)`, and the `value` and `name` properties."""
 
+    # reset and accumulate do nothing by default: a metric read from elsewhere (ValueMetric)
+    # has nothing to collect, and every other metric overrides both
     def reset(self) -> None:
-        """Forget what was accumulated."""
+        """Forget everything accumulated, before a new pass over a dataset."""
 
     def accumulate(self, learn) -> None:
-        """Take in the current batch (`learn.pred`, `learn.yb`, `learn.loss`)."""
+        """Take in the current batch from `learn` (`pred`, `yb`, `xb`, `loss`)."""
 
     @property
-    def value(self):
-        """The metric over everything accumulated since `reset`."""
-        raise NotImplementedError(f"{type(self).__name__} must define value")
+    def value(self) -> Any:
+        """The metric over everything accumulated since `reset` (None before any batch)."""
+        raise NotImplementedError(f"{type(self).__name__} must define the value property")
 
     @property
     def name(self) -> str:
-        """Column name in the results table."""
+        """The column name in the results table: the class name in snake_case."""
         return _snake(type(self).__name__)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
 
-class AvgMetric(Metric):
-    """The mean over the set of `func(pred, *targets)` computed per batch, weighted by batch size."""
 
-    def __init__(self, func: Callable):
-        self.func = func
+class _WeightedMean(Metric):
+    """Mean over items of a per-batch mean, each batch weighted by its size."""
+
+    def __init__(self):
         self.reset()
 
-    def reset(self):
+    def batch_value(self, learn) -> Any:
+        """The mean over the items of the current batch."""
+        raise NotImplementedError(f"{type(self).__name__} must define batch_value")
+
+    def reset(self) -> None:
         self.total, self.count = 0.0, 0
 
-    def accumulate(self, learn):
-        bs = _bs(learn)
-        self.total += float(to_detach(self.func(learn.pred, *learn.yb))) * bs
-        self.count += bs
+    def accumulate(self, learn) -> None:
+        size = _batch_size(learn)
+        value = self.batch_value(learn)
+        self.total += float(value.detach().mean() if isinstance(value, torch.Tensor) else value) * size
+        self.count += size
 
     @property
-    def value(self):
+    def value(self) -> float | None:
         return self.total / self.count if self.count else None
+
+
+class AvgMetric(_WeightedMean):
+    """Average of `func(pred, *targets)` over the batches, weighted by batch size."""
+
+    def __init__(self, func: Callable):
+        if not callable(func):
+            raise MetricError(f"AvgMetric needs a function of (pred, *targets), got {func!r}")
+        self.func = func
+        super().__init__()
+
+    def batch_value(self, learn) -> Any:
+        return self.func(learn.pred, *learn.yb)
 
     @property
     def name(self) -> str:
-        return getattr(self.func, "func", self.func).__name__
+        return _func_name(self.func)
 
 
-class AvgLoss(AvgMetric):
-    """The mean of the batch losses, weighted by batch size."""
+class AvgLoss(_WeightedMean):
+    """Average of the batch losses (`learn.loss`), weighted by batch size."""
 
-    def __init__(self):
-        super().__init__(None)
-
-    def accumulate(self, learn):
-        bs = _bs(learn)
-        self.total += float(learn.loss.mean()) * bs
-        self.count += bs
+    def batch_value(self, learn) -> torch.Tensor:
+        return learn.loss
 
     @property
     def name(self) -> str:
@@ -98,22 +161,28 @@ class AvgLoss(AvgMetric):
 
 
 class AvgSmoothLoss(Metric):
-    """An exponential moving average of the batch losses, debiased (what the progress bar shows)."""
+    """Exponential moving average of the batch losses, debiased; what the progress bar shows.
+
+    After `t` batches the value is `avg_t / (1 - beta**t)` with `avg_t = beta*avg_{t-1} +
+    (1-beta)*loss_t`: the division removes the pull towards the zero the average starts from.
+    """
 
     def __init__(self, beta: float = 0.98):
+        if not 0 <= beta < 1:
+            raise MetricError(f"AvgSmoothLoss: beta must be in [0, 1), got {beta}")
         self.beta = beta
         self.reset()
 
-    def reset(self):
+    def reset(self) -> None:
         self.count, self.avg = 0, 0.0
 
-    def accumulate(self, learn):
+    def accumulate(self, learn) -> None:
         self.count += 1
-        self.avg = self.beta * self.avg + (1 - self.beta) * float(learn.loss.mean())
+        self.avg = self.beta * self.avg + (1 - self.beta) * float(learn.loss.detach().mean())
 
     @property
-    def value(self):
-        return self.avg / (1 - self.beta**self.count) if self.count else math.nan
+    def value(self) -> float | None:
+        return self.avg / (1 - self.beta**self.count) if self.count else None
 
     @property
     def name(self) -> str:
@@ -121,27 +190,32 @@ class AvgSmoothLoss(Metric):
 
 
 class ValueMetric(Metric):
-    """A metric whose value is `func()`, read at the end (e.g. from another callback's state)."""
+    """A metric whose value is `func()` at the end of the pass (e.g. state kept by a callback)."""
 
-    def __init__(self, func: Callable, metric_name: str | None = None):
-        self.func, self.metric_name = func, metric_name
+    def __init__(self, func: Callable[[], Any], name: str | None = None):
+        if not callable(func):
+            raise MetricError(f"ValueMetric needs a function of no arguments, got {func!r}")
+        self.func, self._name = func, name
 
     @property
-    def value(self):
+    def value(self) -> Any:
         return self.func()
 
     @property
     def name(self) -> str:
-        return self.metric_name or self.func.__name__
+        return self._name or _func_name(self.func)
 
 
 class AccumMetric(Metric):
-    """Gather every prediction and target, then compute `func(preds, targets)` once on the whole set.
+    """Keep every prediction and target, then compute `func(preds, targets, **kwargs)` once.
 
-    `activation` ('no', 'softmax', 'sigmoid', 'argmax') is applied to predictions first;
-    `dim_argmax` takes the argmax over that dimension; `thresh` turns probabilities into 0/1;
-    `flatten` flattens both; `to_np` hands NumPy arrays to `func`; `invert_arg` swaps the
-    arguments (scikit-learn's metrics take `(y_true, y_pred)`).
+    Predictions are transformed per batch before they are stored: `activation` first ('softmax'
+    over `dim_argmax`, or the last dim when it is None; 'sigmoid' elementwise), then the argmax
+    over `dim_argmax` (or the last dim) when `activation` is 'argmax', or is 'no' with
+    `dim_argmax` set; then `thresh` makes them 0/1 (`>= thresh`). Only the first target is kept.
+    `flatten` flattens both (otherwise batches are concatenated along dim 0, so their other
+    dims must agree); `to_np` passes NumPy arrays; `invert_arg` passes `(targets, preds)`, the
+    order scikit-learn uses.
     """
 
     def __init__(
@@ -156,53 +230,59 @@ class AccumMetric(Metric):
         name: str | None = None,
         **kwargs,
     ):
-        if activation not in ("no", "softmax", "sigmoid", "argmax"):
-            raise TrainError(
-                f"AccumMetric: activation must be no, softmax, sigmoid or argmax, got {activation!r}"
-            )
+        if not callable(func):
+            raise MetricError(f"AccumMetric needs a function of (preds, targets), got {func!r}")
+        if activation not in _ACTIVATIONS:
+            raise MetricError(f"AccumMetric: activation must be one of {_ACTIVATIONS}, got {activation!r}")
         self.func, self.dim_argmax, self.activation, self.thresh = func, dim_argmax, activation, thresh
         self.to_np, self.invert_arg, self.flatten, self.kwargs = to_np, invert_arg, flatten, kwargs
         self._name = name
         self.reset()
 
-    def reset(self):
-        self.preds, self.targs = [], []
+    def reset(self) -> None:
+        self.preds: list[torch.Tensor] = []
+        self.targs: list[torch.Tensor] = []
 
-    def accumulate(self, learn):
-        pred = learn.pred.detach()
-        if self.activation in ("softmax", "argmax"):
-            pred = torch.softmax(pred.float(), dim=self.dim_argmax if self.dim_argmax is not None else -1)
+    def accumulate(self, learn) -> None:
+        if not len(learn.yb):
+            raise MetricError(f"{self.name}: AccumMetric needs targets, but the batch has none (learn.yb)")
+        self.accum_values(self._activate(learn.pred), learn.yb[0])
+
+    def _activate(self, pred: torch.Tensor) -> torch.Tensor:
+        pred = to_detach(pred).as_subclass(torch.Tensor)
+        dim = -1 if self.dim_argmax is None else self.dim_argmax
+        if self.activation == "softmax":
+            pred = torch.softmax(pred.float(), dim=dim)
         elif self.activation == "sigmoid":
             pred = torch.sigmoid(pred.float())
-        if self.dim_argmax is not None:
-            pred = pred.argmax(dim=self.dim_argmax)
+        if self.activation == "argmax" or (self.activation == "no" and self.dim_argmax is not None):
+            pred = pred.argmax(dim=dim)
         if self.thresh is not None:
             pred = (pred >= self.thresh).long()
-        targ = learn.yb[0].detach()
-        self.accum_values(pred, targ)
+        return pred
 
     def accum_values(self, preds: torch.Tensor, targs: torch.Tensor) -> None:
-        """Store a batch of (already activated) predictions and targets."""
-        preds, targs = to_detach(preds), to_detach(targs)
+        """Store a batch of predictions (already activated) and targets."""
+        preds = to_detach(preds).as_subclass(torch.Tensor)
+        targs = to_detach(targs).as_subclass(torch.Tensor)
         if self.flatten:
-            preds, targs = preds.reshape(-1), targs.reshape(-1)
-        self.preds.append(preds.as_subclass(torch.Tensor))
-        self.targs.append(targs.as_subclass(torch.Tensor))
+            preds, targs = flatten_check(preds, targs, self.name)
+        self.preds.append(preds)
+        self.targs.append(targs)
 
     @property
-    def value(self):
+    def value(self) -> Any:
         if not self.preds:
             return None
         preds, targs = torch.cat(self.preds), torch.cat(self.targs)
         if self.to_np:
             preds, targs = preds.numpy(), targs.numpy()
         args = (targs, preds) if self.invert_arg else (preds, targs)
-        out = self.func(*args, **self.kwargs)
-        return out.item() if isinstance(out, torch.Tensor) and out.numel() == 1 else out
+        return _scalar(self.func(*args, **self.kwargs))
 
     @property
     def name(self) -> str:
-        return self._name or getattr(self.func, "__name__", _snake(type(self).__name__))
+        return self._name or _func_name(self.func)
 
 
 def skm_to_layered(
@@ -211,34 +291,42 @@ def skm_to_layered(
     thresh: float | None = None,
     axis: int = -1,
     activation: str | None = None,
+    flatten: bool = True,
     **kwargs,
 ) -> AccumMetric:
     """Wrap a scikit-learn metric `func(y_true, y_pred, **kwargs)` as an exact whole-set metric.
 
-    For classification (`is_class`), predictions are the argmax over `axis`, or `>= thresh` when
-    `thresh` is given (after a sigmoid by default).
+    For classification (`is_class`) predictions become the argmax over `axis`, or, with
+    `thresh`, 0/1 by `sigmoid(pred) >= thresh` (multi-label). `activation` overrides the default
+    ('argmax', 'sigmoid' with `thresh`, 'no' for regression). `kwargs` go to `func`.
     """
+    if not callable(func):
+        raise MetricError(f"skm_to_layered needs a scikit-learn metric function, got {func!r}")
+    takes_argmax = is_class and thresh is None
     if activation is None:
-        activation = ("sigmoid" if thresh is not None else "argmax") if is_class else "no"
-    dim_argmax = axis if is_class and thresh is None else None
+        activation = "argmax" if takes_argmax else ("sigmoid" if is_class else "no")
     return AccumMetric(
         func,
-        dim_argmax=dim_argmax,
+        dim_argmax=axis if takes_argmax else None,
         activation=activation,
         thresh=thresh,
         to_np=True,
         invert_arg=True,
-        name=func.__name__,
+        flatten=flatten,
         **kwargs,
     )
 
 
-def mk_metric(m) -> Metric:
-    """A Metric from `m`: instances stay, Metric classes are instantiated, functions become AvgMetrics."""
+def mk_metric(m: Any) -> Metric:
+    """A Metric from `m`: an instance stays, a Metric class is instantiated, a function is averaged."""
     if isinstance(m, Metric):
         return m
-    if isinstance(m, type) and issubclass(m, Metric):
-        return m()
+    if isinstance(m, type):
+        if issubclass(m, Metric):
+            return m()
+        raise MetricError(f"metric class {m.__qualname__} does not derive from Metric")
     if callable(m):
         return AvgMetric(m)
-    raise TrainError(f"metric {m!r} is neither a Metric nor a function of (pred, target)")
+    raise MetricError(
+        f"a metric must be a Metric, a Metric class or a function of (pred, *targets), got {m!r}"
+    )

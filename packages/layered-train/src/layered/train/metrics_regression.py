@@ -1,79 +1,96 @@
-"""Regression metrics, exact over the whole validation set."""
+"""Regression metrics, exact over the whole validation set.
+
+`mse`, `mae` and `msle` are means over items, so averaging them over batches (weighted by batch
+size) is exact. `rmse`, `exp_rmspe`, R² and the correlations are not: they are `AccumMetric`s
+computed once on every prediction and target. Sums run in float64 so long sets stay accurate.
+"""
 
 from __future__ import annotations
 
 import torch
 
-from layered.train.metric import AccumMetric
+from layered.train.metric import AccumMetric, flatten_check
 
-__all__ = ["PearsonCorrCoef", "R2Score", "SpearmanCorrCoef", "exp_rmspe", "mae", "mse", "msle", "rmse"]
+__all__ = [
+    "PearsonCorrCoef",
+    "R2Score",
+    "SpearmanCorrCoef",
+    "exp_rmspe",
+    "mae",
+    "mse",
+    "msle",
+    "rmse",
+]
 
 
-def _flat(inp: torch.Tensor, targ: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    return inp.as_subclass(torch.Tensor).reshape(-1).float(), targ.as_subclass(torch.Tensor).reshape(
-        -1
-    ).float()
+def _pair(inp: torch.Tensor, targ: torch.Tensor, metric: str) -> tuple[torch.Tensor, torch.Tensor]:
+    inp, targ = flatten_check(inp, targ, metric)
+    return inp.double(), targ.double()
 
 
 def mse(inp: torch.Tensor, targ: torch.Tensor) -> torch.Tensor:
-    """Mean squared error (exact as a size-weighted average of batches)."""
-    inp, targ = _flat(inp, targ)
-    return ((inp - targ) ** 2).mean()
+    """Mean squared error."""
+    inp, targ = _pair(inp, targ, "mse")
+    return (inp - targ).square().mean()
 
 
 def mae(inp: torch.Tensor, targ: torch.Tensor) -> torch.Tensor:
     """Mean absolute error."""
-    inp, targ = _flat(inp, targ)
+    inp, targ = _pair(inp, targ, "mae")
     return (inp - targ).abs().mean()
 
 
 def msle(inp: torch.Tensor, targ: torch.Tensor) -> torch.Tensor:
-    """Mean squared logarithmic error: mse of log(1 + x)."""
-    inp, targ = _flat(inp, targ)
-    return ((torch.log1p(inp) - torch.log1p(targ)) ** 2).mean()
+    """Mean squared logarithmic error: the mse of `log(1 + x)`."""
+    inp, targ = _pair(inp, targ, "msle")
+    return (torch.log1p(inp) - torch.log1p(targ)).square().mean()
 
 
 def _rmse(preds: torch.Tensor, targs: torch.Tensor) -> torch.Tensor:
-    return torch.sqrt(mse(preds, targs))
-
-
-_rmse.__name__ = "rmse"
-rmse = AccumMetric(_rmse)
-"""Root of the mean squared error over the whole set (not a mean of per-batch roots)."""
+    return mse(preds, targs).sqrt()
 
 
 def _exp_rmspe(preds: torch.Tensor, targs: torch.Tensor) -> torch.Tensor:
-    preds, targs = torch.exp(preds), torch.exp(targs)
-    return torch.sqrt((((targs - preds) / targs) ** 2).mean())
+    preds, targs = _pair(preds, targs, "exp_rmspe")
+    preds, targs = preds.exp(), targs.exp()
+    return ((targs - preds) / targs).square().mean().sqrt()
 
 
-_exp_rmspe.__name__ = "exp_rmspe"
-exp_rmspe = AccumMetric(_exp_rmspe)
-"""Root mean squared percentage error of exp(prediction) against exp(target) (log-scale targets)."""
+rmse = AccumMetric(_rmse, name="rmse")
+"""Root mean squared error over the whole set (the root of the set's mse, not a mean of roots)."""
+
+exp_rmspe = AccumMetric(_exp_rmspe, name="exp_rmspe")
+"""Root mean squared percentage error of `exp(pred)` against `exp(target)` (log-scale targets)."""
 
 
 def _r2(preds: torch.Tensor, targs: torch.Tensor) -> torch.Tensor:
-    residual = ((targs - preds) ** 2).sum()
-    total = ((targs - targs.mean()) ** 2).sum()
+    preds, targs = _pair(preds, targs, "r2_score")
+    residual = (targs - preds).square().sum()
+    total = (targs - targs.mean()).square().sum()
     return 1 - residual / total
 
 
-def R2Score() -> AccumMetric:
-    """Coefficient of determination R² over the whole set."""
-    return AccumMetric(_r2, name="r2_score")
-
-
 def _pearson(preds: torch.Tensor, targs: torch.Tensor) -> torch.Tensor:
-    p, t = preds.double() - preds.double().mean(), targs.double() - targs.double().mean()
-    return (p * t).sum() / torch.sqrt((p**2).sum() * (t**2).sum())
+    preds, targs = _pair(preds, targs, "pearson_corr_coef")
+    p, t = preds - preds.mean(), targs - targs.mean()
+    return (p * t).sum() / (p.square().sum() * t.square().sum()).sqrt()
 
 
 def _ranks(x: torch.Tensor) -> torch.Tensor:
-    """Ranks from 1, ties sharing their average rank."""
+    """Ranks from 1; tied values share the average of the ranks they span."""
     _, inverse, counts = torch.unique(x, return_inverse=True, return_counts=True)
-    ends = torch.cumsum(counts, 0).double()
-    average = ends - (counts.double() - 1) / 2
-    return average[inverse]
+    last = torch.cumsum(counts, 0).double()  # rank of the last copy of each distinct value
+    return (last - (counts.double() - 1) / 2)[inverse]
+
+
+def _spearman(preds: torch.Tensor, targs: torch.Tensor) -> torch.Tensor:
+    preds, targs = flatten_check(preds, targs, "spearman_corr_coef")
+    return _pearson(_ranks(preds), _ranks(targs))
+
+
+def R2Score() -> AccumMetric:
+    """Coefficient of determination R² = 1 - SS_res / SS_tot over the whole set."""
+    return AccumMetric(_r2, name="r2_score")
 
 
 def PearsonCorrCoef() -> AccumMetric:
@@ -82,5 +99,5 @@ def PearsonCorrCoef() -> AccumMetric:
 
 
 def SpearmanCorrCoef() -> AccumMetric:
-    """Spearman rank correlation (Pearson on ranks, ties averaged) over the whole set."""
-    return AccumMetric(lambda p, t: _pearson(_ranks(p), _ranks(t)), name="spearman_corr_coef")
+    """Spearman rank correlation (Pearson on ranks, ties given their average rank) over the whole set."""
+    return AccumMetric(_spearman, name="spearman_corr_coef")

@@ -10,11 +10,16 @@ __all__ = ["Perplexity"]
 
 
 class Perplexity(AvgLoss):
-    """exp of the average loss over the whole set (the loss being cross entropy per token)."""
+    """exp of the mean loss over the whole set; with a per-token cross entropy, the perplexity.
+
+    The exponential is taken once, of the batch-size weighted mean loss, so the value does not
+    depend on how the set was cut into batches (a mean of per-batch perplexities would).
+    """
 
     @property
-    def value(self):
-        return math.exp(self.total / self.count) if self.count else None
+    def value(self) -> float | None:
+        mean_loss = super().value
+        return None if mean_loss is None else math.exp(mean_loss)
 
     @property
     def name(self) -> str:

@@ -61,24 +61,10 @@ _WEAK = {c.__name__: c for c in (weakref.WeakSet, weakref.WeakKeyDictionary, wea
 
 _ALLOWED_PREFIXES = ("layered", "torch", "collections", "pathlib")
 _DENIED_PREFIXES = (
-    "torch.hub",
-    "torch.jit",
-    "torch.package",
-    "torch.serialization",
-    "torch.load",
-    "torch.save",
-    "torch.ops",
-    "torch.library",
-    "torch.classes",
-    "torch.utils.cpp_extension",
-    "torch.distributed",
-    "torch.multiprocessing",
-    "torch.compile",
-    "torch.export",
-    "torch.onnx",
-    "torch._dynamo",
-    "torch._inductor",
-)
+    "torch.hub", "torch.jit", "torch.package", "torch.serialization", "torch.load", "torch.save",
+    "torch.ops", "torch.library", "torch.classes", "torch.utils.cpp_extension", "torch.distributed",
+    "torch.multiprocessing", "torch.compile", "torch.export", "torch.onnx", "torch._dynamo", "torch._inductor",
+)  # fmt: skip
 _SAFE_TYPES = (
     object, int, float, complex, str, bytes, bool, tuple, list, dict, set, frozenset, slice, type(None),
     np.ndarray, np.generic, np.number, np.integer, np.floating, np.bool_,
@@ -86,6 +72,13 @@ _SAFE_TYPES = (
     np.float16, np.float32, np.float64, np.complex64, np.complex128,
 )  # fmt: skip
 _SAFE_NAMES = frozenset(f"{t.__module__}.{t.__qualname__}" for t in _SAFE_TYPES)
+
+_UNRESTORABLE = (
+    ((types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType), "a generator, which cannot restart where it stopped"),
+    (io.IOBase, "an open file"),
+    (enum.Enum, "an enum member"),
+    (types.ModuleType, "a module: refer to the functions or classes in it instead"),
+)  # fmt: skip
 
 # Tags, in the order a spec dict is recognised by (a semantic tensor has both __tensor__ and __class__).
 _TAGS = (
@@ -100,9 +93,10 @@ def _is_dunder(s: str) -> bool:
 
 
 def _lookup(name: str) -> Any:
-    """What `name` ("module.qualname") names, or None: import the module, then walk through classes only.
+    """What `name` ("module.qualname") names, or None: import the longest module prefix, then walk attributes.
 
-    No dunder parts (`os.__dict__`), and no step from a module into another module (`torch.os`).
+    Never through a dunder (`os.__dict__`); the result is never a module. What an alias leads to
+    (`torch.os.system` is `posix.system`) is checked by its canonical name.
     """
     parts = name.split(".")
     if not all(parts) or any(_is_dunder(p) for p in parts if p != "__main__") or "__main__" in parts[1:]:
@@ -112,9 +106,7 @@ def _lookup(name: str) -> Any:
             obj = importlib.import_module(".".join(parts[:cut]))
         except ImportError:
             continue
-        for i, part in enumerate(parts[cut:]):
-            if i and not isinstance(obj, type):
-                return None
+        for part in parts[cut:]:
             obj = getattr(obj, part, None)
         return None if isinstance(obj, types.ModuleType) else obj
     return None
@@ -213,6 +205,9 @@ class _Writer:
             return {"__func__": self.name(obj, path, "it")}
         if isinstance(obj, (types.MethodType, types.BuiltinMethodType)):
             return self.method(obj, path)
+        named = _canonical_name(obj) if callable(obj) else None
+        if named is not None:  # a callable importable by name, e.g. a module-level @functools.cache function
+            return {"__func__": named}
         if id(obj) in self.ids:
             return {"__ref__": self.ids[id(obj)]}
         if isinstance(obj, nn.Module):
@@ -255,17 +250,9 @@ class _Writer:
         return name
 
     def refuse_unrestorable(self, obj: Any, path: str) -> None:
-        what = None
-        if isinstance(obj, (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType)):
-            what = f"a generator ({obj!r}), which cannot be restarted where it stopped"
-        elif isinstance(obj, io.IOBase):
-            what = f"an open file ({obj!r})"
-        elif isinstance(obj, enum.Enum):
-            what = f"an enum member ({obj!r})"
-        elif isinstance(obj, types.ModuleType):
-            what = f"a module ({obj.__name__}); refer to the functions or classes in it instead"
-        if what is not None:
-            raise TrainError(f"cannot export {path}: it is {what}")
+        for kinds, what in _UNRESTORABLE:
+            if isinstance(obj, kinds):
+                raise TrainError(f"cannot export {path}: it is {what} ({obj!r})")
 
     def method(self, m: Any, path: str) -> dict:
         owner, name = m.__self__, m.__name__
@@ -362,7 +349,7 @@ class _Writer:
             ]
         elif isinstance(obj, _VALUE_BASES):
             base = next(b for b in _VALUE_BASES if isinstance(obj, b))
-            out["value"] = base(obj)
+            out["value"] = base.__getnewargs__(obj)[0]  # the plain value, whatever __str__ etc. say
         if _custom_getstate(cls):
             state = obj.__getstate__()
         else:
@@ -396,6 +383,45 @@ def from_spec(
     return _Reader(trusted, entries, source).build(spec, path)
 
 
+def _expect(x: Any, typ: type) -> Any:
+    if type(x) is not typ:
+        raise TypeError(f"expected a {typ.__name__}, found {type(x).__name__}")
+    return x
+
+
+def _as_list(x: Any) -> list:
+    return _expect(x, list)
+
+
+def _as_str(x: Any) -> str:
+    return _expect(x, str)
+
+
+def _dtype(name: Any) -> torch.dtype:
+    dtype = getattr(torch, _as_str(name), None) if not _is_dunder(name) else None
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"{name!r} is not a torch dtype")
+    return dtype
+
+
+# Tags whose value alone (no names, no nested specs) gives the object.
+_ATOMS = {
+    "__dtype__": _dtype,
+    "__device__": lambda v: torch.device(_as_str(v)),
+    "__size__": lambda v: torch.Size([int(n) for n in _as_list(v)]),
+    "__path__": lambda v: pathlib.Path(_as_str(v)),
+    "__npdtype__": lambda v: np.dtype(_as_str(v)),
+    "__weak__": lambda v: _WEAK[_as_str(v)](),
+}
+# Tags holding a list of specs, and what to make of the rebuilt list.
+_SEQUENCES = {
+    "__tuple__": tuple,
+    "__set__": set,
+    "__frozenset__": frozenset,
+    "__slice__": lambda v: slice(*v),
+}
+
+
 class _Reader:
     """One rebuilding pass: resolves names against the allow-list and remembers `__id__`s for `__ref__`s."""
 
@@ -415,10 +441,10 @@ class _Reader:
             return True
         return not matches(_DENIED_PREFIXES) and (name in _SAFE_NAMES or matches(_ALLOWED_PREFIXES))
 
-    def refuse(self, name: str, why: str = "") -> TrainError:
+    def refuse(self, name: str, path: str, why: str = "") -> TrainError:
         return TrainError(
             f"refusing to load {name} from {self.source}: {why}not in the allow-list; pass trusted=True "
-            "or allow=[...] if you trust this file"
+            f"or allow=[...] if you trust this file (it is used at {path})"
         )
 
     def resolve(self, name: Any, path: str) -> Any:
@@ -430,13 +456,13 @@ class _Reader:
                 "are never resolved"
             )
         if not self.allowed(name):
-            raise self.refuse(name)
+            raise self.refuse(name, path)
         obj = _lookup(name)
         if obj is None:
             raise self.fail(path, f"{name} names no importable class or function here")
         canonical = _canonical_name(obj)
         if not self.trusted and (canonical is None or not self.allowed(canonical)):
-            raise self.refuse(name, f"it is really {canonical or repr(obj)}, which is ")
+            raise self.refuse(name, path, f"it is really {canonical or repr(obj)}, which is ")
         return obj
 
     # ---- dispatch ---------------------------------------------------------------------
@@ -455,11 +481,21 @@ class _Reader:
                 raise self.fail(path, f"unknown keys {odd!r}")
             return {k: self.build(v, f"{path}[{k!r}]") for k, v in spec.items()}
         try:
+            if tag in _ATOMS:
+                return _ATOMS[tag](spec[tag])
+            if tag in _SEQUENCES:
+                return _SEQUENCES[tag](self.build(_as_list(spec[tag]), path))
             return getattr(self, f"build_{tag.strip('_')}")(spec, path)
         except TrainError:
             raise
         except Exception as e:  # a malformed spec: say where, whatever went wrong underneath
             raise self.fail(path, f"malformed {tag} spec ({type(e).__name__}: {e})") from e
+
+    def build_attrs(self, spec: Any, path: str) -> Any:
+        """Like `build`, but the values of a plain dict (attributes) are named `path.name` in errors."""
+        if type(spec) is dict and all(isinstance(k, str) and not _is_dunder(k) for k in spec):
+            return {k: self.build(v, f"{path}.{k}") for k, v in spec.items()}
+        return self.build(spec, path)
 
     def register(self, spec: dict, obj: Any) -> None:
         n = spec.get("__id__")
@@ -472,36 +508,11 @@ class _Reader:
             raise self.fail(path, f"it refers to object {n!r}, which is not (yet) built")
         return self.memo[n]
 
-    # ---- values -----------------------------------------------------------------------
-    def build_tuple(self, spec: dict, path: str) -> tuple:
-        return tuple(self.build(_as_list(spec["__tuple__"]), path))
-
-    def build_set(self, spec: dict, path: str) -> set:
-        return set(self.build(_as_list(spec["__set__"]), path))
-
-    def build_frozenset(self, spec: dict, path: str) -> frozenset:
-        return frozenset(self.build(_as_list(spec["__frozenset__"]), path))
-
     def pairs(self, items: Any, path: str) -> list[tuple]:
         return [(self.build(k, f"{path} key"), self.build(v, f"{path}[{k!r}]")) for k, v in _as_list(items)]
 
     def build_dict(self, spec: dict, path: str) -> dict:
         return dict(self.pairs(spec["__dict__"], path))
-
-    def build_dtype(self, spec: dict, path: str) -> torch.dtype:
-        return _dtype(spec["__dtype__"])
-
-    def build_device(self, spec: dict, path: str) -> torch.device:
-        return torch.device(_as_str(spec["__device__"]))
-
-    def build_size(self, spec: dict, path: str) -> torch.Size:
-        return torch.Size([int(n) for n in _as_list(spec["__size__"])])
-
-    def build_path(self, spec: dict, path: str) -> pathlib.Path:
-        return pathlib.Path(_as_str(spec["__path__"]))
-
-    def build_slice(self, spec: dict, path: str) -> slice:
-        return slice(*self.build(_as_list(spec["__slice__"]), path))
 
     def build_empty(self, spec: dict, path: str) -> torch.Tensor:
         return torch.zeros([int(n) for n in _as_list(spec["__empty__"])], dtype=_dtype(spec["dtype"]))
@@ -519,21 +530,11 @@ class _Reader:
     def build_npscalar(self, spec: dict, path: str) -> np.generic:
         return np.dtype(_as_str(spec["dtype"])).type(self.build(spec["__npscalar__"], path))
 
-    def build_npdtype(self, spec: dict, path: str) -> np.dtype:
-        return np.dtype(_as_str(spec["__npdtype__"]))
-
     def build_random(self, spec: dict, path: str) -> random.Random:
         rng = random.Random()
         rng.setstate(self.build(spec["__random__"], path))
         return rng
 
-    def build_weak(self, spec: dict, path: str) -> Any:
-        kind = spec["__weak__"]
-        if kind not in _WEAK:
-            raise self.fail(path, f"unknown weak container {kind!r}")
-        return _WEAK[kind]()
-
-    # ---- tensors ----------------------------------------------------------------------
     def build_tensor(self, spec: dict, path: str) -> torch.Tensor:
         cls, data = self.resolve(spec["__class__"], path), spec["__tensor__"]
         if not (isinstance(cls, type) and issubclass(cls, torch.Tensor)) or not isinstance(
@@ -541,7 +542,7 @@ class _Reader:
         ):
             raise self.fail(path, f"{spec['__class__']} with {type(data).__name__} data is not a tensor")
         out = torch.Tensor.as_subclass(data, cls)
-        meta = self.build(spec.get("meta", {}), path)
+        meta = self.build_attrs(spec.get("meta", {}), path)
         self.check_attrs(meta, path)
         out.__dict__.update(meta)
         return out
@@ -554,7 +555,6 @@ class _Reader:
         self.register(spec, p)
         return p
 
-    # ---- names as values --------------------------------------------------------------
     def build_func(self, spec: dict, path: str) -> Any:
         return self.resolve(spec["__func__"], path)
 
@@ -591,7 +591,7 @@ class _Reader:
             for k, v in self.pairs(items, path):
                 setitem(obj, k, v)
         if "state" in spec:
-            self.restore(obj, self.build(spec["state"], path), path)
+            self.restore(obj, self.build_attrs(spec["state"], path), path)
         return obj
 
     def build_module(self, cls: type, spec: dict, path: str) -> nn.Module:
@@ -613,7 +613,7 @@ class _Reader:
                         path, f"{kind} entry {k!r} is a {type(value).__name__}, not a {want.__name__}"
                     )
                 store[k] = value
-        self.restore(m, self.build(spec.get("state", {}), path), path)
+        self.restore(m, self.build_attrs(spec.get("state", {}), path), path)
         return m
 
     def restore(self, obj: Any, state: Any, path: str) -> None:
@@ -621,10 +621,10 @@ class _Reader:
         setstate = getattr(type(obj), "__setstate__", None)
         if setstate is not None and setstate is not nn.Module.__setstate__:
             obj.__setstate__({**obj.__dict__, **state} if isinstance(obj, nn.Module) else state)
-        else:
-            self.check_attrs(state, path)
-            for k, v in state.items():
-                object.__setattr__(obj, k, v)
+            return
+        self.check_attrs(state, path)
+        for k, v in state.items():
+            object.__setattr__(obj, k, v)
 
     def check_attrs(self, attrs: Any, path: str) -> None:
         if not isinstance(attrs, dict):
@@ -632,22 +632,3 @@ class _Reader:
         for k in attrs:
             if not isinstance(k, str) or _is_dunder(k):
                 raise self.fail(path, f"refusing to set the attribute {k!r}")
-
-
-def _as_list(x: Any) -> list:
-    if type(x) is not list:
-        raise TypeError(f"expected a list, found {type(x).__name__}")
-    return x
-
-
-def _as_str(x: Any) -> str:
-    if type(x) is not str:
-        raise TypeError(f"expected a string, found {type(x).__name__}")
-    return x
-
-
-def _dtype(name: Any) -> torch.dtype:
-    dtype = getattr(torch, _as_str(name), None) if not _is_dunder(name) else None
-    if not isinstance(dtype, torch.dtype):
-        raise TypeError(f"{name!r} is not a torch dtype")
-    return dtype
