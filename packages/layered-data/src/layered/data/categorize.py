@@ -68,7 +68,16 @@ class CategoryMap(L):
     """A vocabulary: the sorted unique labels (optionally with `#na#` first) and its inverse `o2i`."""
 
     def __init__(self, items: Iterable = (), sort: bool = True, add_na: bool = False, strict: bool = False):
-        labels = list(dict.fromkeys(_hashable(o) for o in items if not _is_missing(o)))
+        labels = {}
+        for i, o in enumerate(items):
+            if _is_missing(o):
+                continue
+            try:
+                labels[_hashable(o)] = None
+            except TypeError:
+                raise DataError(f"label {o!r} (training item {i}) is a {type(o).__name__}, expected one label per "
+                                "item; for several labels per item use MultiCategoryBlock") from None
+        labels = list(labels)
         if sort:
             labels = sorted(labels, key=lambda o: (str(type(o)), o))
         if add_na:

@@ -138,7 +138,13 @@ class DataBlock:
         """Build `DataLoaders` from `source`; keyword arguments go to the loaders (bs, num_workers, ...)."""
         dsets = self.datasets(source, verbose=verbose)
         kwargs = {**self.dls_kwargs, **kwargs}
-        return dsets.dataloaders(path=path, after_item=self.item_tfms, after_batch=self.batch_tfms, **kwargs)
+        dls = dsets.dataloaders(path=path, after_item=self.item_tfms, after_batch=self.batch_tfms, **kwargs)
+        try:  # one batch now, so a getter returning the wrong type fails here, not in the middle of fit
+            dls.train.one_batch()
+        except Exception as e:
+            raise DataError(f"DataBlock.dataloaders: the first training batch cannot be built ({type(e).__name__}: "
+                            f"{e}); dblock.summary(source) shows each step on one item") from e
+        return dls
 
     def summary(self, source, bs: int = 4, print_fn=print, **kwargs):
         """Walk one item through every step, printing the value and type after each.
