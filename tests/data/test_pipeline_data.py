@@ -222,11 +222,19 @@ def test_normalize_from_a_batch_touches_inputs_only_and_decodes():
 
 def test_getters_returning_the_wrong_type_fail_at_build_time():
     df = frame()
-    several = DataBlock(blocks=(TransformBlock(), CategoryBlock()), get_x=row_x, get_y=lambda r: [r["label"]],
-                        splitter=IndexSplitter([0, 1]))
+    several = DataBlock(
+        blocks=(TransformBlock(), CategoryBlock()),
+        get_x=row_x,
+        get_y=lambda r: [r["label"]],
+        splitter=IndexSplitter([0, 1]),
+    )
     with pytest.raises(DataError, match=r"label \['a'\] \(training item 0\) is a list.*MultiCategoryBlock"):
         several.datasets(df)
-    ragged = DataBlock(blocks=(TransformBlock(), CategoryBlock()), get_x=lambda r: torch.zeros(int(r["x"]) + 1),
-                       get_y=lambda r: r["label"], splitter=IndexSplitter([0, 1]))
-    with pytest.raises(DataError, match="first training batch cannot be built.*different shapes.*summary"):
+    ragged = DataBlock(
+        blocks=(TransformBlock(), CategoryBlock()),
+        get_x=lambda r: torch.zeros(int(r["x"]) + 1),
+        get_y=lambda r: r["label"],
+        splitter=IndexSplitter([0, 1]),
+    )
+    with pytest.raises(DataError, match=r"first training batch cannot be built.*different shapes.*summary"):
         ragged.dataloaders(df, bs=4)

@@ -116,7 +116,9 @@ def test_binary_f1_is_not_a_mean_of_batch_scores():
 
 def test_roc_auc_on_probabilities():
     probs = torch.softmax(LOGITS, 1).numpy()
-    assert feed(RocAuc(), LOGITS, LABELS) == pytest.approx(skm.roc_auc_score(LABELS, probs, multi_class="ovr"))
+    assert feed(RocAuc(), LOGITS, LABELS) == pytest.approx(
+        skm.roc_auc_score(LABELS, probs, multi_class="ovr")
+    )
     assert feed(RocAuc(average="weighted", multi_class="ovo"), LOGITS, LABELS) == pytest.approx(
         skm.roc_auc_score(LABELS, probs, average="weighted", multi_class="ovo")
     )
@@ -151,7 +153,9 @@ def test_multilabel_sklearn_metrics():
     assert feed(RecallMulti(thresh=0.4), logits, targs) == pytest.approx(
         skm.recall_score(targs, decided, average="macro")
     )
-    assert feed(RocAucMulti(), logits, targs) == pytest.approx(skm.roc_auc_score(targs, torch.sigmoid(logits)))
+    assert feed(RocAucMulti(), logits, targs) == pytest.approx(
+        skm.roc_auc_score(targs, torch.sigmoid(logits))
+    )
 
 
 def test_names_and_wrapping():

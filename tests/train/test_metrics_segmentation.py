@@ -36,7 +36,9 @@ def test_dice_and_jaccard_equal_f1_and_iou_of_all_pixels():
     assert dice == pytest.approx(skm.f1_score(targ, pred))  # binary F1 over pixels is Dice
     assert feed(JaccardCoeff(), TWO_LOGITS, MASKS) == pytest.approx(skm.jaccard_score(targ, pred))
     starts = np.cumsum((0, *SIZES[:-1]))
-    per_batch = [skm.f1_score(targ[s * 36 : (s + n) * 36], pred[s * 36 : (s + n) * 36]) for s, n in zip(starts, SIZES)]
+    per_batch = [
+        skm.f1_score(targ[s * 36 : (s + n) * 36], pred[s * 36 : (s + n) * 36]) for s, n in zip(starts, SIZES)
+    ]
     assert np.mean(per_batch) != pytest.approx(dice, rel=1e-3)
 
 
@@ -48,7 +50,9 @@ def test_dice_accepts_masks_with_a_channel_axis_and_classes_on_another_axis():
 
 def test_binary_overlap_metrics_refuse_multiclass_masks_and_start_empty():
     assert Dice().value is None and JaccardCoeff().value is None
-    with pytest.raises(MetricError, match=r"dice is binary: mask values must be 0 or 1, found values in \[0, 2\]"):
+    with pytest.raises(
+        MetricError, match=r"dice is binary: mask values must be 0 or 1, found values in \[0, 2\]"
+    ):
         feed(Dice(), TWO_LOGITS, MASKS * 2)
     empty = torch.zeros(N, 6, 6, dtype=torch.long)
     nothing_predicted = torch.stack([torch.ones(N, 6, 6), torch.zeros(N, 6, 6)], 1)
@@ -73,6 +77,10 @@ def test_dice_multi_refuses_labels_outside_the_classes():
 
 def test_dice_multi_refuses_a_change_in_the_number_of_classes():
     metric = DiceMulti()
-    metric.accumulate(SimpleNamespace(pred=torch.randn(2, 3, 4, 4), yb=(torch.zeros(2, 4, 4, dtype=torch.long),)))
+    metric.accumulate(
+        SimpleNamespace(pred=torch.randn(2, 3, 4, 4), yb=(torch.zeros(2, 4, 4, dtype=torch.long),))
+    )
     with pytest.raises(MetricError, match="this batch has 4 classes, earlier batches had 3"):
-        metric.accumulate(SimpleNamespace(pred=torch.randn(2, 4, 4, 4), yb=(torch.zeros(2, 4, 4, dtype=torch.long),)))
+        metric.accumulate(
+            SimpleNamespace(pred=torch.randn(2, 4, 4, 4), yb=(torch.zeros(2, 4, 4, dtype=torch.long),))
+        )

@@ -75,8 +75,10 @@ class CategoryMap(L):
             try:
                 labels[_hashable(o)] = None
             except TypeError:
-                raise DataError(f"label {o!r} (training item {i}) is a {type(o).__name__}, expected one label per "
-                                "item; for several labels per item use MultiCategoryBlock") from None
+                raise DataError(
+                    f"label {o!r} (training item {i}) is a {type(o).__name__}, expected one label per "
+                    "item; for several labels per item use MultiCategoryBlock"
+                ) from None
         labels = list(labels)
         if sort:
             labels = sorted(labels, key=lambda o: (str(type(o)), o))

@@ -142,8 +142,10 @@ class DataBlock:
         try:  # one batch now, so a getter returning the wrong type fails here, not in the middle of fit
             dls.train.one_batch()
         except Exception as e:
-            raise DataError(f"DataBlock.dataloaders: the first training batch cannot be built ({type(e).__name__}: "
-                            f"{e}); dblock.summary(source) shows each step on one item") from e
+            raise DataError(
+                f"DataBlock.dataloaders: the first training batch cannot be built ({type(e).__name__}: "
+                f"{e}); dblock.summary(source) shows each step on one item"
+            ) from e
         return dls
 
     def summary(self, source, bs: int = 4, print_fn=print, **kwargs):
