@@ -1,11 +1,10 @@
 """Classification metrics over uneven batches equal scikit-learn's on the whole set."""
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 import sklearn.metrics as skm
 import torch
+from metric_feed import feed as feed_batches
 
 from layered.data.categorize import TensorCategory
 from layered.train.metric import AccumMetric, AvgMetric, MetricError, mk_metric
@@ -42,15 +41,8 @@ BIN_PRED = BIN_LOGITS.argmax(1).numpy()
 
 
 def feed(metric, preds, targs):
-    """One validation pass over the uneven batches, as the Learner runs it."""
-    metric = mk_metric(metric)
-    metric.reset()
-    start = 0
-    for n in SIZES:
-        p, t = preds[start : start + n], targs[start : start + n]
-        metric.accumulate(SimpleNamespace(pred=p, yb=(t,), xb=(p,), loss=torch.tensor(0.0)))
-        start += n
-    return metric.value
+    """One validation pass over this module's uneven batches."""
+    return feed_batches(metric, preds, targs, SIZES)
 
 
 def test_accuracy_and_error_rate():

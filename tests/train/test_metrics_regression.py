@@ -1,14 +1,14 @@
 """Regression metrics over uneven batches equal the same metric computed once on the whole set."""
 
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import sklearn.metrics as skm
 import torch
+from metric_feed import feed as feed_batches
 
-from layered.train.metric import AccumMetric, MetricError, mk_metric
+from layered.train.metric import AccumMetric, MetricError
 from layered.train.metrics_regression import (
     PearsonCorrCoef,
     R2Score,
@@ -29,15 +29,8 @@ TARGS = TARGS.clamp(min=0.05)
 
 
 def feed(metric, preds, targs):
-    """One validation pass over the uneven batches, as the Learner runs it."""
-    metric = mk_metric(metric)
-    metric.reset()
-    start = 0
-    for n in SIZES:
-        p, t = preds[start : start + n], targs[start : start + n]
-        metric.accumulate(SimpleNamespace(pred=p, yb=(t,), xb=(p,), loss=torch.tensor(0.0)))
-        start += n
-    return metric.value
+    """One validation pass over this module's uneven batches."""
+    return feed_batches(metric, preds, targs, SIZES)
 
 
 def per_batch_mean(func, preds, targs):

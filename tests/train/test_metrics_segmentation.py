@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import sklearn.metrics as skm
 import torch
+from metric_feed import feed as feed_batches
 
-from layered.train.metric import MetricError, mk_metric
+from layered.train.metric import MetricError
 from layered.train.metrics_segmentation import Dice, DiceMulti, JaccardCoeff
 
 G = torch.Generator().manual_seed(0)
@@ -19,15 +20,8 @@ BIN_PRED = TWO_LOGITS.argmax(1)
 
 
 def feed(metric, preds, targs):
-    """One validation pass over the uneven batches, as the Learner runs it."""
-    metric = mk_metric(metric)
-    metric.reset()
-    start = 0
-    for n in SIZES:
-        p, t = preds[start : start + n], targs[start : start + n]
-        metric.accumulate(SimpleNamespace(pred=p, yb=(t,), xb=(p,), loss=torch.tensor(0.0)))
-        start += n
-    return metric.value
+    """One validation pass over this module's uneven batches."""
+    return feed_batches(metric, preds, targs, SIZES)
 
 
 def test_dice_and_jaccard_equal_f1_and_iou_of_all_pixels():
