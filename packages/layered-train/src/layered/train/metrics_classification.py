@@ -227,20 +227,21 @@ def BrierScore(axis: int = -1, sample_weight=None, pos_label=None) -> AccumMetri
     )
 
 
+def _multi_label(func, thresh: float, sigmoid: bool, **kwargs) -> AccumMetric:
+    """A scikit-learn metric on multi-label targets, each label predicted by `act(pred) >= thresh`."""
+    return skm_to_layered(
+        func, thresh=thresh, activation="sigmoid" if sigmoid else "no", flatten=False, **kwargs
+    )
+
+
 def F1ScoreMulti(
     thresh: float = 0.5, sigmoid: bool = True, labels=None, average: str = "macro", sample_weight=None
 ) -> AccumMetric:
     """Multi-label F1 score, each label predicted by `sigmoid(pred) >= thresh`."""
     from sklearn.metrics import f1_score
 
-    return skm_to_layered(
-        f1_score,
-        thresh=thresh,
-        activation="sigmoid" if sigmoid else "no",
-        flatten=False,
-        labels=labels,
-        average=average,
-        sample_weight=sample_weight,
+    return _multi_label(
+        f1_score, thresh, sigmoid, labels=labels, average=average, sample_weight=sample_weight
     )
 
 
@@ -250,14 +251,8 @@ def PrecisionMulti(
     """Multi-label precision, each label predicted by `sigmoid(pred) >= thresh`."""
     from sklearn.metrics import precision_score
 
-    return skm_to_layered(
-        precision_score,
-        thresh=thresh,
-        activation="sigmoid" if sigmoid else "no",
-        flatten=False,
-        labels=labels,
-        average=average,
-        sample_weight=sample_weight,
+    return _multi_label(
+        precision_score, thresh, sigmoid, labels=labels, average=average, sample_weight=sample_weight
     )
 
 
@@ -267,14 +262,8 @@ def RecallMulti(
     """Multi-label recall, each label predicted by `sigmoid(pred) >= thresh`."""
     from sklearn.metrics import recall_score
 
-    return skm_to_layered(
-        recall_score,
-        thresh=thresh,
-        activation="sigmoid" if sigmoid else "no",
-        flatten=False,
-        labels=labels,
-        average=average,
-        sample_weight=sample_weight,
+    return _multi_label(
+        recall_score, thresh, sigmoid, labels=labels, average=average, sample_weight=sample_weight
     )
 
 
