@@ -47,7 +47,7 @@ def _check_reduction(reduction: str, owner: str) -> str:
 def _plain(t: torch.Tensor) -> torch.Tensor:
     # semantic subclasses (TensorCategory, TensorMask, ...) would route every torch op through
     # their __torch_function__; the loss only needs the numbers
-    return t.as_subclass(torch.Tensor)
+    return t if type(t) is torch.Tensor else t.as_subclass(torch.Tensor)
 
 
 class BaseLossFlat:
@@ -88,13 +88,15 @@ class BaseLossFlat:
         inp, targ = _plain(inp), _plain(targ)
         if self.floatify:
             targ = targ.to(inp.dtype if inp.is_floating_point() else torch.float32)
-        elif not targ.is_floating_point():
+        elif not targ.is_floating_point() and targ.dtype != torch.long:
             targ = targ.long()
         if self.flatten:
             inp, targ = self._flat(inp, targ)
         return self.func(inp, targ, **kwargs)
 
     def _flat(self, inp: torch.Tensor, targ: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.is_2d and inp.ndim == 2 and targ.ndim == 1 and self.axis in (-1, 1) and len(inp) == len(targ):
+            return inp, targ  # already (items, classes) and (items,): the common case costs nothing
         shapes = tuple(inp.shape), tuple(targ.shape)
         per_class = targ.shape == inp.shape
         if inp.ndim > 1:

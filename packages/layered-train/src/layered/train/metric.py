@@ -108,6 +108,13 @@ class Metric:
         return f"{type(self).__name__}({self.name!r})"
 
 
+def _mean(value: Any) -> float:
+    """The mean of a tensor (or a number) as a float; a one-element tensor needs no reduction kernel."""
+    if not isinstance(value, torch.Tensor):
+        return float(value)
+    return float(value) if value.numel() == 1 else float(value.detach().mean())
+
+
 class _WeightedMean(Metric):
     """Mean over items of a per-batch mean, each batch weighted by its size."""
 
@@ -124,7 +131,7 @@ class _WeightedMean(Metric):
     def accumulate(self, learn) -> None:
         size = _batch_size(learn)
         value = self.batch_value(learn)
-        self.total += float(value.detach().mean() if isinstance(value, torch.Tensor) else value) * size
+        self.total += _mean(value) * size
         self.count += size
 
     @property
@@ -178,7 +185,7 @@ class AvgSmoothLoss(Metric):
 
     def accumulate(self, learn) -> None:
         self.count += 1
-        self.avg = self.beta * self.avg + (1 - self.beta) * float(learn.loss.detach().mean())
+        self.avg = self.beta * self.avg + (1 - self.beta) * _mean(learn.loss)
 
     @property
     def value(self) -> float | None:
