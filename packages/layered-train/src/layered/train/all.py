@@ -1,12 +1,17 @@
 """Everything user-facing in layered-train (and the layers below), for `from layered.train.all import *`."""
 
 from layered.data.all import *
+from layered.train.attention import *
 from layered.train.callback import *
+from layered.train.conv import *
 from layered.train.default_loss import *
 from layered.train.errors import *
 from layered.train.export import *
 from layered.train.gather import *
+from layered.train.hooks import *
+from layered.train.layers import *
 from layered.train.learner import *
+from layered.train.lookahead import *
 from layered.train.loss import *
 from layered.train.lr_finder import *
 from layered.train.metric import *
@@ -21,7 +26,9 @@ from layered.train.param_scheduler import *
 from layered.train.params import *
 from layered.train.progress import *
 from layered.train.recorder import *
+from layered.train.resblock import *
 from layered.train.schedule import *
 from layered.train.spec import *
 from layered.train.steppers import *
+from layered.train.summary import *
 from layered.train.train_eval import *

@@ -8,13 +8,19 @@ into the parameter's state so later blocks (and the next step) receive it by nam
 `**kwargs` so it can ignore the hyper-parameters and state meant for the others.
 
 State names: `grad_avg` (moving average of the gradient), `sqr_avg` (of its square), `step`.
+
+Besides SGD, RMSProp and Adam, the steppers of RAdam (`radam_step`), QHAdam (`qhadam_step`),
+LAMB (`lamb_step`) and LARS/LARC (`larc_scale_grad`, which rescales the gradient ahead of a
+momentum step) live here; `layered.train.optimizers` assembles them.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 __all__ = [
@@ -23,7 +29,11 @@ __all__ = [
     "average_sqr_grad",
     "debias",
     "l2_reg",
+    "lamb_step",
+    "larc_scale_grad",
     "momentum_step",
+    "qhadam_step",
+    "radam_step",
     "rms_prop_step",
     "sgd_step",
     "step_stat",
@@ -118,3 +128,128 @@ def adam_step(
     debias1 = debias(mom, 1 - mom, step)
     debias2 = debias(sqr_mom, 1 - sqr_mom, step)
     p.addcdiv_(grad_avg, (sqr_avg / debias2).sqrt().add_(eps), value=-lr / debias1)
+
+
+# torch.optim.RAdam's threshold: rectify only when rho_t > 5 (the paper's text says rho_t > 4; the
+# rectification term is 0 at 4 and still tiny and noisy just above it)
+_RADAM_RHO_MIN = 5.0
+
+
+def radam_step(
+    p: Tensor,
+    lr: float,
+    mom: float,
+    sqr_mom: float,
+    eps: float,
+    step: int,
+    grad_avg: Tensor,
+    sqr_avg: Tensor,
+    beta: float = 0.0,
+    **kwargs: Any,
+) -> None:
+    """RAdam: Adam with a rectified adaptive lr, and momentum SGD while the variance is intractable.
+
+    Liu et al. 2020, "On the Variance of the Adaptive Learning Rate and Beyond", Algorithm 2:
+    `rho_t = rho_inf - 2 t sqr_mom**t / (1 - sqr_mom**t)`; while `rho_t <= 5` (torch's threshold)
+    `p -= lr * m_hat`, afterwards `p -= lr * r_t * m_hat * l_t` with the rectification `r_t` and
+    the adaptive lr `l_t = sqrt(1 - sqr_mom**t) / (sqrt(sqr_avg) + eps)` (eps placed as in torch).
+    `beta > 0` passes the denominator through `softplus(., beta)` (SAdam: Tong et al. 2019,
+    "Calibrating the Adaptive Learning Rate to Improve Convergence of ADAM").
+    """
+    debias1 = debias(mom, 1 - mom, step)
+    debias2 = debias(sqr_mom, 1 - sqr_mom, step)
+    rho_inf = 2 / (1 - sqr_mom) - 1
+    rho_t = rho_inf - 2 * step * sqr_mom**step / debias2
+    if rho_t <= _RADAM_RHO_MIN:
+        p.add_(grad_avg, alpha=-lr / debias1)
+        return
+    rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+    denom = sqr_avg.sqrt().add_(eps).div_(math.sqrt(debias2))
+    if beta:
+        denom = F.softplus(denom, beta=beta)
+    p.addcdiv_(grad_avg, denom, value=-lr * rect / debias1)
+
+
+def qhadam_step(
+    p: Tensor,
+    lr: float,
+    mom: float,
+    sqr_mom: float,
+    eps: float,
+    nu_1: float,
+    nu_2: float,
+    step: int,
+    grad_avg: Tensor,
+    sqr_avg: Tensor,
+    **kwargs: Any,
+) -> None:
+    """QHAdam: each debiased average mixed with the current gradient (`nu_1`, `nu_2`: weight of the average).
+
+    Ma & Yarats 2019, "Quasi-hyperbolic momentum and Adam for deep learning", Algorithm 1:
+    `p -= lr * ((1-nu_1) g + nu_1 m_hat) / (sqrt((1-nu_2) g**2 + nu_2 v_hat) + eps)`.
+    `nu_1 = nu_2 = 1` is Adam.
+    """
+    m_hat = grad_avg / debias(mom, 1 - mom, step)
+    v_hat = sqr_avg / debias(sqr_mom, 1 - sqr_mom, step)
+    num = m_hat.mul_(nu_1).add_(p.grad, alpha=1 - nu_1)
+    denom = v_hat.mul_(nu_2).addcmul_(p.grad, p.grad, value=1 - nu_2).sqrt_().add_(eps)
+    p.addcdiv_(num, denom, value=-lr)
+
+
+def lamb_step(
+    p: Tensor,
+    lr: float,
+    mom: float,
+    sqr_mom: float,
+    eps: float,
+    step: int,
+    grad_avg: Tensor,
+    sqr_avg: Tensor,
+    wd: float = 0.0,
+    do_wd: bool = True,
+    **kwargs: Any,
+) -> None:
+    """LAMB: the Adam direction plus weight decay, rescaled per tensor by the trust ratio `||p|| / ||u||`.
+
+    You et al. 2020, "Large Batch Optimization for Deep Learning: Training BERT in 76 minutes",
+    Algorithm 2 with the identity for phi: `u = m_hat / (sqrt(v_hat) + eps) + wd * p`, then
+    `p -= lr * ||p|| / ||u|| * u`, so each tensor moves by `lr * ||p||`; the ratio is 1 when
+    either norm is 0. With `do_wd=False` no decay enters `u`.
+    """
+    debias1 = debias(mom, 1 - mom, step)
+    debias2 = debias(sqr_mom, 1 - sqr_mom, step)
+    u = (grad_avg / debias1).div_((sqr_avg / debias2).sqrt_().add_(eps))
+    if do_wd and wd != 0:
+        u.add_(p, alpha=wd)
+    p_norm, u_norm = p.norm(), u.norm()
+    # a zero norm (a zero-initialised bias, a dead layer) would make the ratio 0 or inf
+    trust = torch.where((p_norm > 0) & (u_norm > 0), p_norm / u_norm, 1.0)
+    p.addcmul_(u, trust, value=-lr)
+
+
+def larc_scale_grad(
+    p: Tensor,
+    lr: float,
+    trust_coeff: float,
+    eps: float,
+    clip: bool = True,
+    wd: float = 0.0,
+    do_wd: bool = True,
+    **kwargs: Any,
+) -> None:
+    """LARS/LARC: scale `grad + wd * p` by the tensor's trust ratio, ahead of a momentum or SGD step.
+
+    You et al. 2017, "Large Batch Training of Convolutional Networks" (LARS): the trust ratio is
+    `t = trust_coeff * ||p|| / (||grad|| + wd * ||p|| + eps)`. LARC (NVIDIA apex) steps this tensor
+    at `lr * t` (`clip=False`) or at `min(t, lr)` (`clip=True`); the step after multiplies by `lr`,
+    so the gradient is scaled by `t` or `min(t / lr, 1)`. A zero weight or gradient norm keeps the
+    global lr. With `do_wd=False` no decay enters the gradient or the ratio.
+    """
+    wd = wd if do_wd else 0.0
+    p_norm, g_norm = p.norm(), p.grad.norm()
+    trust = trust_coeff * p_norm / (g_norm + wd * p_norm + eps)
+    scale = (trust / lr).clamp(max=1.0) if clip else trust
+    scale = torch.where((p_norm > 0) & (g_norm > 0), scale, 1.0)
+    if wd != 0:
+        p.grad.add_(p, alpha=wd)
+    p.grad.mul_(scale)
