@@ -309,3 +309,28 @@ def test_allowed_names_resolve_and_trusted_lifts_the_list():
 def test_malformed_specs_raise_a_train_error_saying_where(spec, message):
     with pytest.raises(TrainError, match=message):
         from_spec(spec)
+
+
+@pytest.mark.parametrize("weights", [True, False])
+def test_parametrized_modules_round_trip_with_their_originals_and_state(weights):
+    from torch.nn.utils.parametrizations import spectral_norm, weight_norm
+
+    torch.manual_seed(0)
+    model = nn.Sequential(weight_norm(nn.Conv2d(3, 4, 3)), nn.ReLU(), spectral_norm(nn.Linear(4, 2)))
+    with torch.no_grad():  # a negative gain: torch would derive a different (g, v) from the weight alone
+        model[0].parametrizations.weight.original0.mul_(-1.5)
+    spec = to_spec(model, weights=weights)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    rebuilt = from_spec(through_file(spec))
+    if not weights:
+        rebuilt.load_state_dict(model.state_dict())
+    after = rebuilt.state_dict()
+    assert after.keys() == before.keys()
+    assert all(torch.equal(after[k], before[k]) for k in before)  # spectral norm's u, v untouched too
+    assert type(rebuilt[0]).__name__ == "ParametrizedConv2d" and isinstance(rebuilt[0], nn.Conv2d)
+    trainable = {id(p) for p in rebuilt.parameters()}
+    assert id(rebuilt[0].parametrizations.weight.original1) in trainable
+    x = torch.randn(2, 3, 5, 5)
+    model.eval(), rebuilt.eval()
+    assert torch.equal(rebuilt[0](x), model[0](x))
+    assert torch.equal(rebuilt[2](torch.ones(1, 4)), model[2](torch.ones(1, 4)))

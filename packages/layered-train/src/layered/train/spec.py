@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from layered.train.errors import TrainError
 
@@ -139,6 +140,13 @@ def _default_state(obj: Any) -> dict:
         d, slots = state
         return {**(d or {}), **(slots or {})}
     return dict(state or {})
+
+
+def _torch_compat_hook(hook: Any) -> bool:
+    """Whether `hook` is torch's own state-dict compatibility hook of weight norm (safe to drop)."""
+    return getattr(hook, "__module__", None) == "torch.nn.utils.parametrizations" and "compat" in getattr(
+        hook, "__name__", ""
+    )
 
 
 def _placeholder(t: torch.Tensor) -> dict:
@@ -299,11 +307,17 @@ class _Writer:
         return {"__ndarray__": flat, "dtype": obj.dtype.str, "shape": list(obj.shape)}
 
     def module(self, m: nn.Module, path: str) -> dict:
-        name = self.name(type(m), path, f"its class {type(m).__qualname__}")
+        cls = type(m)
+        if parametrize.is_parametrized(m):
+            # torch made this class on the fly (`Parametrized<Base>`, not importable): describe the
+            # base class; the `parametrizations` child is described like any module and re-attached
+            cls = cls.__bases__[0]
+        name = self.name(cls, path, f"its class {cls.__qualname__}")
         n = self.register(m)
-        full = m.__getstate__() if _custom_getstate(type(m)) else m.__dict__
+        full = cls.__getstate__(m) if _custom_getstate(cls) else m.__dict__
         for key in _module_internals() - {"_parameters", "_buffers", "_modules"}:
-            if isinstance(full.get(key), dict) and full[key]:
+            hooks = full.get(key)
+            if isinstance(hooks, dict) and any(not _torch_compat_hook(h) for h in hooks.values()):
                 raise TrainError(
                     f"cannot export {path}: it has {len(full[key])} {key} registered; hooks are code, "
                     "so remove them before exporting"
@@ -319,12 +333,15 @@ class _Writer:
             buffers[k] = _placeholder(b) if filled_by_state_dict else self.describe(b, f"{path}.{k}")
         children = {k: self.describe(c, f"{path}.{k}") for k, c in m._modules.items()}
         state = {k: v for k, v in full.items() if k not in _module_internals()}
-        return {
+        spec = {
             "__class__": name,
             "__id__": n,
             "module": {"params": params, "buffers": buffers, "children": children},
             "state": self.mapping(state, path, attrs=True),
         }
+        if cls is not type(m):
+            spec["parametrized"] = list(m.parametrizations)
+        return spec
 
     def instance(self, obj: Any, path: str) -> dict:
         cls = type(obj)
@@ -614,7 +631,31 @@ class _Reader:
                     )
                 store[k] = value
         self.restore(m, self.build_attrs(spec.get("state", {}), path), path)
+        if "parametrized" in spec:
+            self.reparametrize(m, _as_list(spec["parametrized"]), path)
         return m
+
+    def reparametrize(self, m: nn.Module, names: list, path: str) -> None:
+        """Re-attach rebuilt parametrizations (weight norm, ...) with torch's public API, keeping the saved originals."""
+        saved = m._modules.pop("parametrizations", None)
+        if not isinstance(saved, nn.ModuleDict) or sorted(saved) != sorted(names):
+            raise self.fail(path, f"parametrized tensors {names!r} do not match its parametrizations")
+        for name in names:
+            plist = saved[name]
+            if not isinstance(plist, parametrize.ParametrizationList):
+                raise self.fail(path, f"parametrizations.{name} is a {type(plist).__name__}")
+            # a value of the right shape to register on, computed in eval mode so that no
+            # parametrization updates its state (spectral norm's power iteration); the saved
+            # originals then replace the ones torch derives from it, and unsafe=True skips checks
+            # that would run the parametrizations again
+            training = plist.training
+            with torch.no_grad():
+                m.register_parameter(name, nn.Parameter(plist.eval()()))
+            plist.train(training)
+            for tfm in plist:
+                parametrize.register_parametrization(m, name, tfm, unsafe=True)
+            m.parametrizations[name]._parameters.update(plist._parameters)
+            m.parametrizations[name].unsafe = plist.unsafe
 
     def restore(self, obj: Any, state: Any, path: str) -> None:
         """Give `obj` its state: by its class's own `__setstate__` if it has one, else attribute by attribute."""
