@@ -6,6 +6,7 @@ from typing import Literal, Optional, Union
 
 import pytest
 
+from layered.core import dispatch
 from layered.core.dispatch import DispatchError, Explanation, TypeDispatch, typedispatch
 
 
@@ -147,7 +148,7 @@ def test_later_registration_wins_a_tie():
 def test_cache_is_used_and_invalidated_by_a_registration():
     td = TypeDispatch([f_number])
     assert td(3) == "number"
-    assert td._cache[int, object] is f_number  # the lookup was cached
+    assert td._cache[int, dispatch._Missing] is f_number  # the lookup was cached
     td.add(f_object)
     assert not td._cache  # a registration empties it
     assert td(3) == "number"
@@ -176,7 +177,7 @@ def test_listeners_are_cleared_on_registration_and_held_weakly():
 def test_no_match_raises_a_type_error_naming_the_function_and_types():
     td = TypeDispatch([f_int], name="describe")
     with pytest.raises(
-        DispatchError, match=r"describe: no implementation accepts argument types \(str, object\)"
+        DispatchError, match=r"describe: no implementation accepts argument types \(str\)"
     ):
         td("a")
     with pytest.raises(TypeError, match=r"registered: \(int,object\) -> f_int"):
@@ -195,7 +196,7 @@ def test_explain_says_which_one_is_picked_and_why_others_are_skipped():
     assert isinstance(text, Explanation) and repr(text) == str(text)
     lines = text.splitlines()
     assert lines[0] == (
-        "describe(float, object) calls f_number registered for (Number, object): the most specific match"
+        "describe(float) calls f_number registered for (Number, object): the most specific match"
     )
     assert "  skips f_object (object, object): less specific than Number for argument 1" in lines
     assert "  skips f_int (int, object): float is not a int (argument 1)" in lines
@@ -219,7 +220,7 @@ def test_explain_second_argument_ties_and_no_match():
     )
     assert "  skips f_int_str (int, str): str is not a str" not in lines
     assert (
-        td.explain(1.5).splitlines()[0] == "g(float, object): no implementation matches, so the call raises"
+        td.explain(1.5).splitlines()[0] == "g(float): no implementation matches, so the call raises"
     )
     assert "(argument 1)" in td.explain(1.5)
 
@@ -255,9 +256,9 @@ def test_a_dispatch_on_a_class_binds_the_instance():
     assert Shape.area is Shape.__dict__["area"]  # unbound on the class: the dispatch itself
     assert Shape.area(s, 2) == ("int", 20)  # called with the instance explicitly
     assert len(s.area) == 2 and s.area.lookup(int) is Shape._area_int  # the dispatch's own API
-    assert s.area.explain(3).startswith("area(int, object) calls Shape._area_int")
+    assert s.area.explain(3).startswith("area(int) calls Shape._area_int")
     with pytest.raises(
-        DispatchError, match=r"area: no implementation accepts argument types \(float, object\)"
+        DispatchError, match=r"area: no implementation accepts argument types \(float\)"
     ):
         s.area(1.5)
 
@@ -324,3 +325,43 @@ def test_builtins_without_signature_and_repr():
     assert td([1, 2]) == 2 and td(1) == "int"
     assert repr(td) == "h: (int,object) -> f_int, (object,object) -> len"
     assert repr(TypeDispatch(name="empty")) == "empty: (nothing registered)"
+
+
+def test_a_second_parameter_not_passed_does_not_block_dispatch():
+    # a function of (x, size=None) called with one argument must still run, not fall through
+    annotated = TypeDispatch(default=lambda *args: "default")
+
+    def scale(x: int, size: tuple | None = None):
+        return x * (size[0] if size else 2)
+
+    annotated.add(scale)
+    assert annotated(3) == 6 and annotated(3, (5,)) == 15
+    assert annotated(3, "a") == "default"  # a passed argument of the wrong type still does not match
+    assert annotated.explain(3).startswith("scale(int) calls ")
+
+
+def test_one_argument_prefers_the_implementation_without_a_second_annotation():
+    td = TypeDispatch()
+
+    def plain(x: int):
+        return "plain"
+
+    def pair(x: int, y: str = ""):
+        return "pair"
+
+    td.add(plain)
+    td.add(pair)
+    assert td(1) == "plain" and td(1, "s") == "pair"
+
+
+class _Scaler:
+    """A callable object whose `__call__` is annotated with names from this module."""
+
+    def __call__(self, x: typing.Any, factor: numbers.Number = 2):
+        return x * factor
+
+
+def test_a_callable_object_with_annotations_resolves_them_in_its_module():
+    td = TypeDispatch()
+    td.add(_Scaler())
+    assert td(4) == 8

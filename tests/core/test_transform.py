@@ -213,7 +213,7 @@ def test_methods_are_bound_dispatches():
     t = scaled(2)
     assert t.encodes(4) == 2.0 and t.encodes([1]) == [1]  # the default passes through
     assert t.encodes.lookup(int) is Scale.encodes.lookup(int)
-    assert t.encodes.explain(3).startswith("encodes(int, object) calls Scale.encodes")
+    assert t.encodes.explain(3).startswith("encodes(int) calls Scale.encodes")
     assert isinstance(Scale.encodes, TypeDispatch) and Scale.encodes.skip_self
 
 

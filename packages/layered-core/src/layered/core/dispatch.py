@@ -19,6 +19,7 @@ is registered, so a repeated lookup is one dictionary access.
 from __future__ import annotations
 
 import inspect
+import sys
 import types
 import typing
 import weakref
@@ -48,12 +49,22 @@ def _fname(f: Callable) -> str:
     return getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or repr(f)
 
 
+def _globals(f: Callable) -> dict:
+    """The namespace `f`'s annotations were written in: its module's, also for bound methods and callable objects."""
+    for candidate in (f, getattr(f, "__func__", None), getattr(type(f), "__call__", None)):
+        found = getattr(candidate, "__globals__", None)
+        if found is not None:
+            return found
+    module = sys.modules.get(getattr(f, "__module__", None) or type(f).__module__)
+    return vars(module) if module is not None else {}
+
+
 def _resolve(annotation: Any, f: Callable, where: str) -> Any:
     """Evaluate a postponed (string) annotation in the function's module."""
     if not isinstance(annotation, str):
         return annotation
     try:
-        return eval(annotation, getattr(f, "__globals__", {}))
+        return eval(annotation, _globals(f))
     except Exception as e:
         raise DispatchError(
             f"{where}: cannot resolve the annotation {annotation!r} ({e}); dispatch needs the class "
@@ -94,8 +105,17 @@ def _distance(t: type, target: type) -> float | None:
     return None
 
 
+def _distance2(t: type, target: type) -> float | None:
+    """`_distance` for the second argument; one not passed matches any annotation, `object` first."""
+    return float(target is not object) if t is _Missing else _distance(t, target)
+
+
 def _name(t: type) -> str:
     return t.__name__
+
+
+class _Missing:
+    """The 'type' of a second argument that was not passed: it matches any second annotation."""
 
 
 class _BoundDispatch:
@@ -196,14 +216,15 @@ class TypeDispatch:
         ranked = []
         for a, b, f, seq in self.entries:
             d1 = _distance(t1, a)
-            d2 = _distance(t2, b) if d1 is not None else None
+            d2 = _distance2(t2, b) if d1 is not None else None
             if d2 is not None:
                 ranked.append(((d1, d2, -seq), (a, b, f, seq)))
         ranked.sort(key=lambda r: r[0])
         return ranked
 
-    def lookup(self, t1: type, t2: type = object) -> Callable | None:
+    def lookup(self, t1: type, t2: type | None = None) -> Callable | None:
         """The implementation for argument types `(t1, t2)`, or None; cached per pair."""
+        t2 = _Missing if t2 is None else t2
         try:
             return self._cache[t1, t2]
         except KeyError:
@@ -219,7 +240,7 @@ class TypeDispatch:
         i = 1 if self.skip_self else 0
         n = len(args)
         t1 = type(args[i]) if n > i else object
-        t2 = type(args[i + 1]) if n > i + 1 else object
+        t2 = type(args[i + 1]) if n > i + 1 else _Missing
         try:
             f = self._cache[t1, t2]
         except KeyError:
@@ -229,7 +250,8 @@ class TypeDispatch:
         if self.default is not None:
             return self.default(*args, **kwargs)
         raise DispatchError(
-            f"{self.name}: no implementation accepts argument types ({_name(t1)}, {_name(t2)}); "
+            f"{self.name}: no implementation accepts argument types "
+            f"({_name(t1)}{'' if t2 is _Missing else ', ' + _name(t2)}); "
             f"registered: {self.signatures() or 'none'}"
         )
 
@@ -244,9 +266,9 @@ class TypeDispatch:
         `args` are the dispatched arguments (for a method-style dispatch, those after `self`).
         """
         t1 = type(args[0]) if args else object
-        t2 = type(args[1]) if len(args) > 1 else object
+        t2 = type(args[1]) if len(args) > 1 else _Missing
         ranked = self._ranked(t1, t2)
-        call = f"{self.name}({_name(t1)}, {_name(t2)})"
+        call = f"{self.name}({_name(t1)})" if t2 is _Missing else f"{self.name}({_name(t1)}, {_name(t2)})"
         if not ranked:
             then = f"{_fname(self.default)} (the default) is called" if self.default else "the call raises"
             lines = [f"{call}: no implementation matches, so {then}"]
@@ -260,7 +282,7 @@ class TypeDispatch:
         for a, b, f, seq in self.entries:
             if chosen is not None and seq == chosen[3]:
                 continue
-            d1, d2 = _distance(t1, a), _distance(t2, b)
+            d1, d2 = _distance(t1, a), _distance2(t2, b)
             if d1 is None:
                 why = f"{_name(t1)} is not a {_name(a)} (argument 1)"
             elif d2 is None:
