@@ -51,7 +51,7 @@ def _fname(f: Callable) -> str:
 
 def _globals(f: Callable) -> dict:
     """The namespace `f`'s annotations were written in: its module's, also for bound methods and callable objects."""
-    for candidate in (f, getattr(f, "__func__", None), getattr(type(f), "__call__", None)):
+    for candidate in (f, getattr(f, "__func__", None), vars(type(f)).get("__call__")):
         found = getattr(candidate, "__globals__", None)
         if found is not None:
             return found

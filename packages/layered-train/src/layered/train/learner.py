@@ -30,6 +30,7 @@ from layered.train.callback import (
     sort_callbacks,
 )
 from layered.train.default_loss import default_loss
+from layered.train.distributed import barrier_distrib, rank_distrib, unwrap_model
 from layered.train.errors import TrainError
 from layered.train.gather import GatherPredsCallback
 from layered.train.lr_finder import LRFinder, SuggestedLRs, valley
@@ -244,9 +245,24 @@ class Learner:
             final()
 
     def fit(
-        self, n_epoch: int, lr=None, wd=None, cbs=None, reset_opt: bool = False, start_epoch: int = 0
+        self,
+        n_epoch: int,
+        lr=None,
+        wd=None,
+        cbs=None,
+        reset_opt: bool = False,
+        start_epoch: int = 0,
+        resume_from: str | Path | None = None,
     ) -> None:
-        """Train for `n_epoch` epochs at a constant `lr` (default `self.lr`)."""
+        """Train for `n_epoch` epochs at a constant `lr` (default `self.lr`).
+
+        `resume_from`: a file written by `CheckpointCallback` during this same fit call; training
+        continues exactly where it was interrupted.
+        """
+        if resume_from is not None:
+            from layered.train.checkpoint import ResumeCallback  # the checkpoint module imports this one
+
+            cbs = [*_list(cbs), ResumeCallback(resume_from)]
         with self.added_cbs(cbs or []):
             if reset_opt or self.opt is None:
                 self.create_opt()
@@ -276,7 +292,8 @@ class Learner:
 
     def _all_batches(self) -> None:
         self.n_iter = len(self.dl) if hasattr(self.dl, "__len__") else 0
-        for i, b in enumerate(self.dl):
+        # a loader resumed mid-epoch (layered.train.checkpoint) starts at the batch it stopped at
+        for i, b in enumerate(self.dl, getattr(self.dl, "first_iter", 0)):
             self.one_batch(i, b)
 
     def one_batch(self, i: int, b) -> None:
@@ -322,6 +339,7 @@ class Learner:
         cbs=None,
         reset_opt=False,
         start_epoch=0,
+        resume_from=None,
     ):
         """1cycle: lr warms up from `lr_max/div` then anneals (cosine) to `lr_max/div_final`; momentum opposite."""
         lr_max = self._group_lrs(lr_max)
@@ -335,6 +353,7 @@ class Learner:
             cbs=[ParamScheduler(scheds), *_list(cbs)],
             reset_opt=reset_opt,
             start_epoch=start_epoch,
+            resume_from=resume_from,
         )
 
     def fit_flat_cos(
@@ -346,6 +365,7 @@ class Learner:
         cbs=None,
         reset_opt=False,
         start_epoch=0,
+        resume_from=None,
     ):
         """Constant `lr` for `pct_start` of training, then cosine annealing to zero."""
         lr = self._group_lrs(lr)
@@ -356,6 +376,7 @@ class Learner:
             cbs=[ParamScheduler(flat_cos_scheds(lr, pct_start=pct_start)), *_list(cbs)],
             reset_opt=reset_opt,
             start_epoch=start_epoch,
+            resume_from=resume_from,
         )
 
     def fit_sgdr(
@@ -367,6 +388,7 @@ class Learner:
         wd=None,
         cbs=None,
         reset_opt=False,
+        resume_from=None,
     ):
         """SGD with warm restarts: `n_cycles` cosine cycles, each `cycle_mult` times longer than the last."""
         lr_max = self._group_lrs(lr_max)
@@ -376,7 +398,14 @@ class Learner:
             else cycle_len * n_cycles
         )
         scheds = sgdr_scheds(n_cycles, cycle_len, lr_max, cycle_mult=cycle_mult)
-        self.fit(n_epoch, lr_max, wd=wd, cbs=[ParamScheduler(scheds), *_list(cbs)], reset_opt=reset_opt)
+        self.fit(
+            n_epoch,
+            lr_max,
+            wd=wd,
+            cbs=[ParamScheduler(scheds), *_list(cbs)],
+            reset_opt=reset_opt,
+            resume_from=resume_from,
+        )
 
     def fine_tune(
         self,
@@ -501,17 +530,19 @@ class Learner:
     def save(self, name: str | Path, with_opt: bool = True) -> Path:
         """Save model (and optimizer) state to `path/model_dir/name.pth`, atomically; returns the file."""
         file = self._model_file(name)
-        state = {"model": self.model.state_dict()}
+        state = {"model": unwrap_model(self.model).state_dict()}
         if with_opt and self.opt is not None:
             state["opt"] = self.opt.state_dict()
-        atomic_save(state, file)
+        if rank_distrib() == 0:  # under DDP the first process writes, the others wait for it
+            atomic_save(state, file)
+        barrier_distrib()
         return file
 
     def load(self, name: str | Path, device=None, with_opt: bool = True, strict: bool = True) -> Learner:
         """Load what `save` wrote (never executing code from the file); returns self."""
         file = self._model_file(name)
         state = torch.load(file, map_location=device or self.device, weights_only=True)
-        self.model.load_state_dict(state["model"], strict=strict)
+        unwrap_model(self.model).load_state_dict(state["model"], strict=strict)
         if with_opt and "opt" in state:
             self._ensure_opt()
             self.opt.load_state_dict(state["opt"])
@@ -521,7 +552,10 @@ class Learner:
         """Write model, loss and inference pipeline to one file that loads without pickle (`load_learner`)."""
         from layered.train.export import export_learner
 
-        return export_learner(self, fname)
+        # under DDP the first process writes, the others wait for it
+        file = export_learner(self, fname) if rank_distrib() == 0 else self.path / fname
+        barrier_distrib()
+        return file
 
 
 def atomic_save(obj, file: str | Path) -> None:
