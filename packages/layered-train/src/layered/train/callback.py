@@ -88,6 +88,9 @@ class CallbackOrderError(TrainError):
 
 
 def _snake(name: str) -> str:
+    """`ReduceLROnPlateau` → `reduce_lr_on_plateau`, `CSVLogger` → `csv_logger`, `TerminateOnNaN` → `terminate_on_nan`."""
+    name = name.replace("NaN", "Nan")
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)  # an acronym ends where a word starts
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 

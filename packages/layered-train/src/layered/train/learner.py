@@ -30,17 +30,19 @@ from layered.train.callback import (
     sort_callbacks,
 )
 from layered.train.default_loss import default_loss
-from layered.train.distributed import barrier_distrib, rank_distrib, unwrap_model
+from layered.train.distributed import barrier_distrib, distrib_ctx, rank_distrib, unwrap_model
 from layered.train.errors import TrainError
 from layered.train.gather import GatherPredsCallback
 from layered.train.lr_finder import LRFinder, SuggestedLRs, valley
 from layered.train.metric import mk_metric
+from layered.train.mixed_precision import to_bf16, to_fp16, to_fp32
 from layered.train.optimizers import Adam
 from layered.train.param_scheduler import ParamScheduler
 from layered.train.params import expand_lr, norm_bias_params, norm_params, trainable_params
 from layered.train.progress import ProgressCallback
 from layered.train.recorder import Recorder
 from layered.train.schedule import flat_cos_scheds, one_cycle_scheds, sgdr_scheds
+from layered.train.summary import model_summary
 from layered.train.train_eval import TrainEvalCallback
 
 __all__ = ["Learner", "atomic_save"]
@@ -556,6 +558,27 @@ class Learner:
         file = export_learner(self, fname) if rank_distrib() == 0 else self.path / fname
         barrier_distrib()
         return file
+
+    # ---- precision, distribution and introspection (each the work of its own module) -------
+    def to_fp16(self, **kwargs) -> Learner:
+        """Train in mixed precision, float16 with a gradient scaler (`MixedPrecision`); returns self."""
+        return to_fp16(self, **kwargs)
+
+    def to_bf16(self) -> Learner:
+        """Train in mixed precision with bfloat16 (no scaler needed); returns self."""
+        return to_bf16(self)
+
+    def to_fp32(self) -> Learner:
+        """Back to full precision: removes `MixedPrecision`; returns self."""
+        return to_fp32(self)
+
+    def distrib_ctx(self, sync_bn: bool = True, gpu: int | None = None, **ddp_kwargs):
+        """Context manager: train with DistributedDataParallel under torchrun (a no-op in one process)."""
+        return distrib_ctx(self, sync_bn=sync_bn, gpu=gpu, **ddp_kwargs)
+
+    def summary(self, *xb) -> str:
+        """Per-layer output shapes and parameter counts, totals, optimizer, loss and callbacks."""
+        return model_summary(self, *xb)
 
 
 def atomic_save(obj, file: str | Path) -> None:
