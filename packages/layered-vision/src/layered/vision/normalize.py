@@ -1,0 +1,33 @@
+"""Normalizing image batches: `Normalize.from_stats(*imagenet_stats)` and the common dataset statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from layered.data.normalize import Normalize as _DataNormalize
+from layered.vision.types import TensorImage
+
+__all__ = ["Normalize", "cifar_stats", "imagenet_stats", "mnist_stats"]
+
+# Per-channel (mean, std) of pixel values in [0, 1], as torchvision's pretrained models expect them.
+imagenet_stats = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+cifar_stats = ([0.491, 0.482, 0.447], [0.247, 0.243, 0.261])
+mnist_stats = ([0.131], [0.308])
+
+
+class Normalize(_DataNormalize):
+    """Per-channel `(x - mean) / std` on a batch's `TensorImage`s (masks, points, labels untouched); decodes back.
+
+    `Normalize.from_stats(mean, std)` takes per-channel statistics; with none, they are computed
+    per channel from one training batch in `setups`. Decoding restores [0, 1] images for showing.
+    """
+
+    def __init__(
+        self,
+        mean=None,
+        std=None,
+        axes: Sequence[int] = (0, 2, 3),
+        types: tuple | None = (TensorImage,),
+        eps: float = 1e-7,
+    ):
+        super().__init__(mean, std, axes=axes, types=types, eps=eps)
