@@ -365,3 +365,13 @@ def test_a_callable_object_with_annotations_resolves_them_in_its_module():
     td = TypeDispatch()
     td.add(_Scaler())
     assert td(4) == 8
+
+
+def test_a_return_annotation_of_any_names_no_class():
+    td = TypeDispatch()
+
+    def f(x: int) -> typing.Any:
+        return x
+
+    td.add(f)
+    assert td.return_type(f) is None

@@ -188,7 +188,7 @@ class TypeDispatch:
                 self.entries.append((a, b, f, seq))
                 seq += 1
         self.funcs.append(f)
-        self._returns[f] = ret if isinstance(ret, type) and ret not in (_EMPTY, type(None)) else None
+        self._returns[f] = ret if isinstance(ret, type) and ret not in (_EMPTY, type(None), Any) else None
         self._cache.clear()
         for listener in list(self._listeners):
             listener.clear()
