@@ -1,0 +1,189 @@
+"""Text: tokenization against spaCy's own tokenizer, LMDataLoader throughput, SentencePiece.
+
+Corpus: 5,000 documents of ~200 words cut from the English prose of Python's own documentation
+(`pydoc_data.topics`, shipped with CPython), repeated as needed.
+(a) one core: layered's spaCy path (`SpacyTokenizer`, and `tokenize_texts` with the default
+    rules) vs spaCy's tokenizer called directly in a loop, and through its `pipe`;
+(b) `tokenize_texts` with 2 worker processes vs 1;
+(c) LMDataLoader batches per second (bs=64, seq_len=72) over the numericalized corpus;
+(d) SentencePiece: training (vocab 8,000, unigram) and encoding time.
+Run: python benchmarks/text.py [--repeats N] [--docs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections import Counter
+from pydoc_data.topics import topics
+
+import spacy
+import torch
+from _timing import fmt_time, print_table, verdict
+
+from layered.text.lm_loader import LMDataLoader
+from layered.text.numericalize import Numericalize, make_vocab
+from layered.text.tokenize import tokenize_texts
+from layered.text.tokenizers import SentencePieceTokenizer, SpacyTokenizer
+
+WORDS_PER_DOC = 200
+
+
+def corpus(n_docs: int) -> list[str]:
+    """`n_docs` texts of ~200 words of real English prose (line breaks kept)."""
+    words = "\n".join(topics.values()).split(" ")
+    docs, k = [], 0
+    while len(docs) < n_docs:
+        docs.append(" ".join(words[k : k + WORDS_PER_DOC]))
+        k = (k + WORDS_PER_DOC) % (len(words) - WORDS_PER_DOC)
+    return docs
+
+
+def timed(f, repeats: int) -> float:
+    """The median seconds of `repeats` calls of `f`."""
+    ts = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        f()
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+
+
+def interleaved(cases: dict, repeats: int) -> dict:
+    """Median seconds of each case, the cases run in turn within each repeat, after a warm-up pass.
+
+    The warm-up fills each spaCy tokenizer's own cache of known words, as a long run would.
+    """
+    for f in cases.values():
+        f()
+    times: dict = {k: [] for k in cases}
+    for r in range(repeats):
+        for name in cases if r % 2 == 0 else reversed(list(cases)):
+            times[name].append(timed(cases[name], 1))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--docs", type=int, default=5000)
+    args = parser.parse_args()
+    texts = corpus(args.docs)
+    n_words = sum(len(t.split()) for t in texts)
+    tokenizer = spacy.blank("en").tokenizer
+    ours = SpacyTokenizer()
+
+    def direct_loop():
+        return [[t.text for t in tokenizer(x)] for x in texts]
+
+    def direct_pipe():
+        return [[t.text for t in doc] for doc in tokenizer.pipe(texts, batch_size=1000)]
+
+    def layered(n_workers, rules=None):
+        return lambda: tokenize_texts(
+            texts, tok=ours, rules=rules, post_rules=[], n_workers=n_workers, progress=False
+        )
+
+    t = interleaved(
+        {
+            "loop": direct_loop,
+            "pipe": direct_pipe,
+            "tok": lambda: ours(texts),
+            "no_rules": layered(1, rules=[]),
+            "rules": layered(1),
+        },
+        args.repeats,
+    )
+    t2 = interleaved({"1": layered(1), "2": layered(2)}, args.repeats)
+    loop = t["loop"]
+    rows = [
+        [
+            "(a) spaCy tokenizer, direct loop (the limit)",
+            fmt_time(loop),
+            f"{n_words / loop:,.0f}",
+            "1.00×",
+            "—",
+            "—",
+        ],
+        [
+            "(a) spaCy tokenizer.pipe",
+            fmt_time(t["pipe"]),
+            f"{n_words / t['pipe']:,.0f}",
+            f"{t['pipe'] / loop:.2f}×",
+            "—",
+            "—",
+        ],
+    ]
+    for key, label in (
+        ("tok", "(a) layered SpacyTokenizer"),
+        ("no_rules", "(a) layered tokenize_texts, no rules, 1 process"),
+    ):
+        rows.append(
+            [
+                label,
+                fmt_time(t[key]),
+                f"{n_words / t[key]:,.0f}",
+                f"{t[key] / loop:.2f}×",
+                "≤1.20×",
+                verdict(t[key] / loop, 1.2),
+            ]
+        )
+    rows.append(
+        [
+            "(a) layered tokenize_texts, default rules, 1 process",
+            fmt_time(t["rules"]),
+            f"{n_words / t['rules']:,.0f}",
+            f"{t['rules'] / loop:.2f}×",
+            "—",
+            "—",
+        ]
+    )
+    speedup = t2["1"] / t2["2"]
+    rows.append(
+        [
+            "(b) tokenize_texts, default rules, 2 processes",
+            fmt_time(t2["2"]),
+            f"{n_words / t2['2']:,.0f}",
+            f"{speedup:.2f}× faster than 1",
+            ">1× faster",
+            "pass" if speedup > 1 else "FAIL",
+        ]
+    )
+
+    toks = tokenize_texts(texts, tok=ours, n_workers=1, progress=False)
+    num = Numericalize(make_vocab(Counter(t for ts in toks for t in ts)))
+    docs = [num(ts) for ts in toks]
+    dl = LMDataLoader(docs, bs=64, seq_len=72, shuffle=True)
+    t_lm = timed(lambda: sum(1 for _ in dl), args.repeats)
+    n_tokens = sum(len(d) for d in docs)
+    rows.append(
+        [
+            "(c) LMDataLoader, bs=64, seq_len=72, one epoch",
+            fmt_time(t_lm),
+            f"{len(dl) / t_lm:,.0f} batches/s",
+            f"{n_tokens / t_lm:,.0f} tokens/s",
+            "—",
+            "—",
+        ]
+    )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sp = SentencePieceTokenizer(vocab_sz=8000, cache_dir=tmp)
+        start = time.perf_counter()
+        sp.setup(texts)
+        t_train = time.perf_counter() - start
+        t_enc = timed(lambda: sp(texts), args.repeats)
+    rows.append(["(d) SentencePiece training, vocab 8,000, unigram", fmt_time(t_train), "—", "—", "—", "—"])
+    rows.append(["(d) SentencePiece encoding", fmt_time(t_enc), f"{n_words / t_enc:,.0f}", "—", "—", "—"])
+
+    print(
+        f"{len(texts):,} docs, {n_words:,} words ({n_tokens:,} tokens), spaCy {spacy.__version__}, "
+        f"torch {torch.__version__}, median of {args.repeats}\n"
+    )
+    print_table(["case", "time", "words/s", "ratio", "target", "verdict"], rows)
+
+
+if __name__ == "__main__":
+    main()

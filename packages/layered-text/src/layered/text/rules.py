@@ -1,0 +1,145 @@
+"""Special tokens and the rules that prepare text for a tokenizer and mark what lower-casing loses.
+
+Rules are plain functions kept in lists the user can change:
+
+- text rules (`str -> str`) run in order on each raw text before it is tokenized. They work on
+  the string, not on tokens, so they suit any tokenizer (spaCy words or SentencePiece pieces);
+- post rules (`list[str] -> list[str]`) run on each text's tokens afterwards.
+
+```python
+Tokenizer(rules=[*DEFAULT_RULES, my_rule], post_rules=[add_bos, add_eos])
+```
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+__all__ = [
+    "BOS",
+    "DEFAULT_POST_RULES",
+    "DEFAULT_RULES",
+    "EOS",
+    "FLD",
+    "PAD",
+    "SPECIAL_TOKENS",
+    "TK_MAJ",
+    "TK_REP",
+    "TK_UP",
+    "TK_WREP",
+    "UNK",
+    "add_bos",
+    "add_eos",
+    "fix_html",
+    "lowercase",
+    "replace_all_caps",
+    "replace_maj",
+    "replace_rep",
+    "replace_wrep",
+    "rm_useless_spaces",
+    "spec_add_spaces",
+]
+
+UNK, PAD, BOS, EOS, FLD = "xxunk", "xxpad", "xxbos", "xxeos", "xxfld"
+TK_REP, TK_WREP, TK_UP, TK_MAJ = "xxrep", "xxwrep", "xxup", "xxmaj"
+# The order is the vocabulary's: UNK gets index 0 and PAD index 1 (the padding index loaders use).
+SPECIAL_TOKENS = (UNK, PAD, BOS, EOS, FLD, TK_REP, TK_WREP, TK_UP, TK_MAJ)
+
+_HTML_BREAK = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
+# WikiText writes the separators inside numbers as " @-@ ", " @,@ ", " @.@ "
+_WIKI_SEPARATOR = re.compile(r" @([-,.])@ ")
+_CHAR_REP = re.compile(r"(\S)\1{3,}")
+_WORD_REP = re.compile(r"\b(\w+)((?:\s+\1\b){2,})")
+_SPECIAL_CHARS = re.compile(r"([/#\\])")
+_SPACES = re.compile(r" {2,}")
+_SPACED_BREAK = re.compile(r" *([^\S ]+) *")  # other whitespace (line breaks, tabs) with spaces around
+# A word starting with a capital: letters and digits, with inner apostrophes ("Don't" is one
+# word), not preceded by a letter or digit. Matching only capitalised words (Unicode upper-case
+# letters of the basic plane, listed once here) keeps the case rules' Python callbacks off the
+# ~90% of English words that need none.
+_UPPER = "".join(c for c in map(chr, range(0x10000)) if c.isupper())
+_CAPITALISED = re.compile(rf"(?<![^\W_])(?<![^\W_]')[{re.escape(_UPPER)}][^\W_]*(?:'[^\W_]+)*")
+
+
+def fix_html(t: str) -> str:
+    """Undo HTML and WikiText artefacts: `<br />` becomes a newline, entities are unescaped."""
+    t = _HTML_BREAK.sub("\n", t.replace("\\n", "\n"))
+    return html.unescape(_WIKI_SEPARATOR.sub(r"\1", t)).replace("\xa0", " ")
+
+
+def replace_rep(t: str) -> str:
+    """A character repeated more than three times becomes `xxrep n c`: "sooooo" -> "s xxrep 5 o"."""
+    return _CHAR_REP.sub(lambda m: f" {TK_REP} {len(m.group(0))} {m.group(1)} ", t)
+
+
+def replace_wrep(t: str) -> str:
+    """A word repeated three or more times in a row becomes `xxwrep n w`: "a a a" -> "xxwrep 3 a"."""
+
+    def sub(m: re.Match) -> str:
+        n = 1 + len(m.group(2).split())
+        return f" {TK_WREP} {n} {m.group(1)} "
+
+    return _WORD_REP.sub(sub, t)
+
+
+def spec_add_spaces(t: str) -> str:
+    """Put spaces around `/`, `#` and `\\`, so they become tokens of their own."""
+    return _SPECIAL_CHARS.sub(r" \1 ", t)
+
+
+def rm_useless_spaces(t: str) -> str:
+    """Collapse runs of spaces, drop spaces beside line breaks and tabs, strip both ends.
+
+    spaCy would otherwise make tokens such as `"\\n "` of a break and the space after it.
+    """
+    return _SPACED_BREAK.sub(r"\1", _SPACES.sub(" ", t)).strip(" ")
+
+
+def replace_all_caps(t: str) -> str:
+    """A word of two or more letters, all capitals, becomes `xxup word`: "STOP" -> "xxup stop"."""
+
+    def sub(m: re.Match) -> str:
+        w = m.group(0)
+        return f" {TK_UP} {w.lower()} " if w.isupper() and sum(c.isalpha() for c in w) > 1 else w
+
+    return _CAPITALISED.sub(sub, t)
+
+
+def replace_maj(t: str) -> str:
+    """A capitalised word (the rest lower case) becomes `xxmaj word`: "Hello" -> "xxmaj hello"."""
+
+    def sub(m: re.Match) -> str:
+        w = m.group(0)
+        rest = w[1:]
+        return f" {TK_MAJ} {w.lower()} " if rest == rest.lower() else w
+
+    return _CAPITALISED.sub(sub, t)
+
+
+def lowercase(t: str) -> str:
+    """Lower-case the text (after the case rules have marked what this loses)."""
+    return t.lower()
+
+
+def add_bos(tokens: list[str]) -> list[str]:
+    """Start the tokens with `xxbos`, so a stream of concatenated texts shows where each begins."""
+    return [BOS, *tokens]
+
+
+def add_eos(tokens: list[str]) -> list[str]:
+    """End the tokens with `xxeos`."""
+    return [*tokens, EOS]
+
+
+DEFAULT_RULES = (
+    fix_html,
+    replace_rep,
+    replace_wrep,
+    spec_add_spaces,
+    replace_all_caps,
+    replace_maj,
+    lowercase,
+    rm_useless_spaces,
+)
+DEFAULT_POST_RULES = (add_bos,)
