@@ -14,6 +14,7 @@ from layered.train.export import *
 from layered.train.gather import *
 from layered.train.gradient import *
 from layered.train.hooks import *
+from layered.train.interpret import *
 from layered.train.layers import *
 from layered.train.learner import *
 from layered.train.lookahead import *
@@ -42,3 +43,4 @@ from layered.train.summary import *
 from layered.train.tensorboard import *
 from layered.train.tracker import *
 from layered.train.train_eval import *
+from layered.train.tta import *

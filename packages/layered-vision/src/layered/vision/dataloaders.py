@@ -43,7 +43,11 @@ class _Labeller:
 
     def __init__(self, f: Callable, on: str | None = None, what: str = "label"):
         self.f, self.on, self.what = f, on, what
-        self.__name__ = getattr(f, "__name__", type(f).__name__)
+
+    @property
+    def __name__(self) -> str:
+        # a property, not an attribute: exported learners may carry no dunder attributes
+        return getattr(self.f, "__name__", type(self.f).__name__)
 
     def __call__(self, o):  # unannotated: a Transform wrapping this must accept any item
         label = self.f(getattr(o, self.on) if self.on else o)

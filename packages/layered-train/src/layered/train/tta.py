@@ -1,0 +1,58 @@
+"""Test-time augmentation: average predictions over augmented copies of a dataset, mixed with the plain ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from layered.train.errors import TrainError
+from layered.train.learner import Learner
+
+__all__ = ["augmented_loader", "tta"]
+
+
+def augmented_loader(dl: Any) -> Any:
+    """A copy of `dl` over the same items, in order, run as the training subset: augmentations included."""
+    ds = getattr(dl, "dataset", None)
+    tls = getattr(ds, "tls", None)
+    if not (hasattr(dl, "new") and tls):
+        raise TrainError(
+            "tta needs a layered TfmdDL over Datasets (e.g. from a DataBlock) to replay the training "
+            f"augmentation on its items; got {type(dl).__name__} over {type(ds).__name__}"
+        )
+    # the loader's pipelines follow its dataset's split: as split 0, the train-only transforms run too
+    train_view = type(ds)(
+        tls=[tl.new(tl.items, split_idx=0) for tl in tls], n_inp=ds.n_inp, dl_type=ds.dl_type
+    )
+    return dl.new(train_view, shuffle=False, drop_last=False)
+
+
+def tta(
+    learn: Learner,
+    ds_idx: int = 1,
+    dl: Any = None,
+    n: int = 4,
+    beta: float | None = 0.25,
+    use_max: bool = False,
+) -> tuple[Any, torch.Tensor]:
+    """Predictions over `dl` (default: loader `ds_idx`) with test-time augmentation, and the targets.
+
+    The `n` passes over the items with the training transforms are averaged (or, with `use_max`,
+    their element-wise maximum is taken); the result is `(1 - beta) * augmented + beta * plain`
+    (with `use_max`, the maximum of both). With `beta=None`, `(augmented, plain)` is returned.
+    """
+    if n < 1:
+        raise TrainError(f"tta: n is the number of augmented passes and must be >= 1, got {n}")
+    if beta is not None and not 0.0 <= beta <= 1.0:
+        raise TrainError(f"tta: beta weighs the plain predictions and must be in [0, 1], got {beta}")
+    dl = learn.dls[ds_idx] if dl is None else dl
+    aug_dl = augmented_loader(dl)
+    passes = torch.stack([learn.get_preds(dl=aug_dl)[0] for _ in range(n)])
+    augmented = passes.max(0).values if use_max else passes.mean(0)
+    preds, targs = learn.get_preds(dl=dl)
+    if beta is None:
+        return (augmented, preds), targs
+    if use_max:
+        return torch.maximum(augmented, preds), targs
+    return torch.lerp(augmented, preds, beta), targs
