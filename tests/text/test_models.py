@@ -11,12 +11,12 @@ from layered.text.models import (
     PoolingLinearClassifier,
     SentenceEncoder,
     SequentialRNN,
-    arch_meta,
     awd_lstm_clas_split,
     awd_lstm_lm_split,
     get_language_model,
     get_text_classifier,
     masked_concat_pool,
+    text_arch_meta,
 )
 from layered.text.sorted_loader import pad_input_chunk
 
@@ -141,5 +141,5 @@ def test_splits_cover_every_parameter_once():
 
 def test_unknown_arch():
     with pytest.raises(TextError, match="register_text_arch"):
-        arch_meta(nn.LSTM)
+        text_arch_meta(nn.LSTM)
     assert isinstance(SequentialRNN(nn.Identity()), nn.Sequential)

@@ -33,7 +33,7 @@ from torch import nn
 from layered.data.config import layered_home
 from layered.text.callbacks import ModelResetter, RNNCallback, RNNRegularizer
 from layered.text.errors import TextError
-from layered.text.models import SentenceEncoder, arch_meta, get_language_model, get_text_classifier
+from layered.text.models import SentenceEncoder, get_language_model, get_text_classifier, text_arch_meta
 from layered.text.numericalize import Numericalize
 from layered.text.rules import BOS, EOS, PAD, TK_MAJ, TK_REP, TK_UP, TK_WREP
 from layered.text.tokenizers import TextStr, Tokenizer, TokenList
@@ -346,7 +346,7 @@ def language_model_learner(
     model = get_language_model(arch, len(vocab), config=config, drop_mult=drop_mult)
     kwargs.setdefault("metrics", [accuracy, Perplexity()])
     kwargs.setdefault("loss_func", CrossEntropyLossFlat())
-    learn = LMLearner(dls, model, splitter=arch_meta(arch)["split_lm"], **kwargs)
+    learn = LMLearner(dls, model, splitter=text_arch_meta(arch)["split_lm"], **kwargs)
     if pretrained:
         learn.load_pretrained(*pretrained_files(arch, pretrained_fnames, backwards))
     return learn
@@ -404,7 +404,7 @@ def text_classifier_learner(
         max_len=max_len,
         y_range=y_range,
     )
-    learn = TextLearner(dls, model, splitter=arch_meta(arch)["split_clas"], **kwargs)
+    learn = TextLearner(dls, model, splitter=text_arch_meta(arch)["split_clas"], **kwargs)
     if pretrained:
         learn.load_pretrained(*pretrained_files(arch, pretrained_fnames, backwards))
     return learn

@@ -27,13 +27,13 @@ __all__ = [
     "PoolingLinearClassifier",
     "SentenceEncoder",
     "SequentialRNN",
-    "arch_meta",
     "awd_lstm_clas_split",
     "awd_lstm_lm_split",
     "get_language_model",
     "get_text_classifier",
     "masked_concat_pool",
     "register_text_arch",
+    "text_arch_meta",
 ]
 
 
@@ -231,7 +231,7 @@ def register_text_arch(
 register_text_arch(AWD_LSTM, awd_lstm_lm_config, awd_lstm_clas_config, awd_lstm_lm_split, awd_lstm_clas_split)
 
 
-def arch_meta(arch: type) -> dict[str, Any]:
+def text_arch_meta(arch: type) -> dict[str, Any]:
     """The registered configurations (`lm`, `clas`) and splitters (`split_lm`, `split_clas`) of `arch`."""
     if arch not in _ARCHS:
         names = ", ".join(a.__name__ for a in _ARCHS)
@@ -243,7 +243,7 @@ def arch_meta(arch: type) -> dict[str, Any]:
 
 
 def _config(arch: type, kind: str, config: dict | None, drop_mult: float) -> dict:
-    merged = {**arch_meta(arch)[kind], **(config or {})}
+    merged = {**text_arch_meta(arch)[kind], **(config or {})}
     return {k: v * drop_mult if k.endswith("_p") else v for k, v in merged.items()}
 
 
