@@ -176,9 +176,7 @@ def test_listeners_are_cleared_on_registration_and_held_weakly():
 
 def test_no_match_raises_a_type_error_naming_the_function_and_types():
     td = TypeDispatch([f_int], name="describe")
-    with pytest.raises(
-        DispatchError, match=r"describe: no implementation accepts argument types \(str\)"
-    ):
+    with pytest.raises(DispatchError, match=r"describe: no implementation accepts argument types \(str\)"):
         td("a")
     with pytest.raises(TypeError, match=r"registered: \(int,object\) -> f_int"):
         td("a")
@@ -219,9 +217,7 @@ def test_explain_second_argument_ties_and_no_match():
         in lines
     )
     assert "  skips f_int_str (int, str): str is not a str" not in lines
-    assert (
-        td.explain(1.5).splitlines()[0] == "g(float): no implementation matches, so the call raises"
-    )
+    assert td.explain(1.5).splitlines()[0] == "g(float): no implementation matches, so the call raises"
     assert "(argument 1)" in td.explain(1.5)
 
 
@@ -257,9 +253,7 @@ def test_a_dispatch_on_a_class_binds_the_instance():
     assert Shape.area(s, 2) == ("int", 20)  # called with the instance explicitly
     assert len(s.area) == 2 and s.area.lookup(int) is Shape._area_int  # the dispatch's own API
     assert s.area.explain(3).startswith("area(int) calls Shape._area_int")
-    with pytest.raises(
-        DispatchError, match=r"area: no implementation accepts argument types \(float\)"
-    ):
+    with pytest.raises(DispatchError, match=r"area: no implementation accepts argument types \(float\)"):
         s.area(1.5)
 
 
