@@ -72,7 +72,9 @@ _SAFE_TYPES = (
     np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
     np.float16, np.float32, np.float64, np.complex64, np.complex128,
 )  # fmt: skip
-_SAFE_NAMES = frozenset(f"{t.__module__}.{t.__qualname__}" for t in _SAFE_TYPES)
+# PIL's image class: vision pipelines name it as the type of their raw items (resolved by name
+# only when a file mentions it; layered-train never imports PIL)
+_SAFE_NAMES = frozenset(f"{t.__module__}.{t.__qualname__}" for t in _SAFE_TYPES) | {"PIL.Image.Image"}
 
 _UNRESTORABLE = (
     ((types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType), "a generator, which cannot restart where it stopped"),

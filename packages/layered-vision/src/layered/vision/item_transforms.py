@@ -135,7 +135,7 @@ class _Geometric(ItemTransform):
 
     order = 1
     pad_mode = "zeros"
-    resamples = (Image.Resampling.BILINEAR, Image.Resampling.NEAREST)
+    resamples = (int(Image.Resampling.BILINEAR), int(Image.Resampling.NEAREST))
 
     def _apply(self, o: Any, rect: Rect, size: tuple[int, int], out: tuple[int, int]) -> Any:
         if isinstance(o, PILBase):
@@ -173,7 +173,7 @@ class _AspectCrop(_Geometric):
 
     def __init__(self, size: tuple[int, int], rand: bool, resamples: tuple[int, int]):
         super().__init__(split_idx=0 if rand else None)
-        self.size, self.rand, self.resamples = size, rand, resamples
+        self.size, self.rand, self.resamples = size, rand, _filters(resamples)
 
     def rect(self, size: tuple[int, int]) -> tuple[Rect, tuple[int, int]]:
         """The crop of the output's aspect, placed at random (training) or at the centre."""
@@ -188,7 +188,7 @@ class _Fixed(_Geometric):
 
     def __init__(self, size: tuple[int, int], method: str, pad_mode: str, resamples: tuple[int, int]):
         super().__init__()
-        self.size, self.method, self.pad_mode, self.resamples = size, method, pad_mode, resamples
+        self.size, self.method, self.pad_mode, self.resamples = size, method, pad_mode, _filters(resamples)
 
     def rect(self, size: tuple[int, int]) -> tuple[Rect, tuple[int, int]]:
         """The whole image, or the smallest rectangle of the output's aspect around it."""
@@ -218,7 +218,7 @@ class _RandomAreaCrop(_Geometric):
 
     def __init__(self, size, min_scale: float, ratio: tuple[float, float], resamples: tuple[int, int]):
         super().__init__(split_idx=0)
-        self.size, self.min_scale, self.ratio, self.resamples = size, min_scale, ratio, resamples
+        self.size, self.min_scale, self.ratio, self.resamples = size, min_scale, ratio, _filters(resamples)
 
     def rect(self, size: tuple[int, int]) -> tuple[Rect, tuple[int, int]]:
         """Up to ten draws of area and aspect; when none fits, the centred crop of the output's aspect."""
@@ -253,7 +253,12 @@ class _TrainThenAll(Pipeline):
 
 
 _Resamples = tuple[int, int]
-_DEFAULT_RESAMPLES: _Resamples = (Image.Resampling.BILINEAR, Image.Resampling.NEAREST)
+_DEFAULT_RESAMPLES: _Resamples = (int(Image.Resampling.BILINEAR), int(Image.Resampling.NEAREST))
+
+
+def _filters(resamples) -> _Resamples:
+    """PIL filters as plain ints: an exported learner holds plain data, and enum members are code."""
+    return tuple(int(r) for r in resamples)
 
 
 def _parts(method: str, size, pad_mode: str, resamples: _Resamples) -> list[Transform]:
