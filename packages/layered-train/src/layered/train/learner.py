@@ -100,6 +100,7 @@ class Learner:
         self.xb, self.yb, self.pred, self.loss = (), (), None, None
         self.logger = print
         self.cbs: list[Callback] = []
+        self._event_cbs: dict[tuple, list[Callback]] = {}
         defaults = [TrainEvalCallback(), Recorder(), ProgressCallback()] if default_cbs else []
         self.add_cbs(defaults + _list(cbs))
         self("after_create")
@@ -134,7 +135,12 @@ class Learner:
 
     # ---- callbacks ------------------------------------------------------------------------
     def __call__(self, event: str) -> None:
-        for cb in self.cbs:
+        # only the callbacks that define `event`, found once per event and callback list
+        key = (event, len(self.cbs), id(self.cbs))
+        cbs = self._event_cbs.get(key)
+        if cbs is None:
+            cbs = self._event_cbs[key] = [cb for cb in self.cbs if _handles(cb, event)]
+        for cb in cbs:
             cb(event)
 
     def add_cbs(self, cbs) -> Learner:
@@ -150,6 +156,7 @@ class Learner:
             setattr(self, cb.name, cb)
             self.cbs.append(cb)
         self.cbs = sort_callbacks(self.cbs)
+        self._event_cbs.clear()
         return self
 
     add_cb = add_cbs
@@ -162,6 +169,7 @@ class Learner:
                 if getattr(self, cb.name, None) is cb:
                     delattr(self, cb.name)
                 cb.learn = None
+        self._event_cbs.clear()
         return self
 
     remove_cb = remove_cbs
@@ -301,7 +309,9 @@ class Learner:
     def one_batch(self, i: int, b) -> None:
         """Run one batch: forward, loss and (when training) backward and optimizer step."""
         self.iter = i
-        self._split(to_device(b, self.device))
+        # batches of a loader that already places them on our device need no second walk
+        same = getattr(self.dl, "device", None) == self.device
+        self._split(b if same else to_device(b, self.device))
         self._with_events(self._do_one_batch, "batch", CancelBatchException)
 
     def _do_one_batch(self) -> None:
@@ -614,6 +624,11 @@ def _reorder(v, order):
 
 def _list(x) -> list:
     return [] if x is None else list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _handles(cb: Callback, event: str) -> bool:
+    """Whether `cb` does anything at `event`: it has a method of that name, or its own `__call__`."""
+    return getattr(type(cb), event, None) is not None or type(cb).__call__ is not Callback.__call__
 
 
 def _silent(*args, **kwargs) -> None:
