@@ -102,4 +102,3 @@ def test_tta_errors():
     plain = Learner(class_task(), mlp(), loss_func=nn.CrossEntropyLoss())
     with pytest.raises(TrainError, match="TfmdDL over Datasets"):
         tta(plain)
-

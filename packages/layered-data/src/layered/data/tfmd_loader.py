@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from layered.core.device import to_cpu
 from layered.core.pipeline import Pipeline
 from layered.core.tensor import retain_type
@@ -26,11 +28,17 @@ def _types_of(b: Any) -> Any:
 
 
 def _with_types(b: Any, types: Any) -> Any:
-    """Give `b` the recorded `types` where they are subclasses of what it has (plain model outputs, say)."""
+    """Give `b` the recorded `types`: tensors always take the recorded tensor type, other values where it is a subclass."""
     if isinstance(b, tuple) and isinstance(types, tuple):
         # elements beyond the record (extra outputs) are left as they are
         return tuple(_with_types(o, t) for o, t in zip(b, types)) + b[len(types) :]
-    return b if isinstance(types, tuple) else retain_type(b, typ=types)
+    if isinstance(types, tuple):
+        return b
+    if isinstance(b, torch.Tensor) and isinstance(types, type) and issubclass(types, torch.Tensor):
+        # the recorded type wins even over an unrelated one: a model's output inherits its
+        # input's type (a TensorImage in, a "TensorImage" of points out) but decodes as the target
+        return b if type(b) is types else b.as_subclass(types)
+    return retain_type(b, typ=types)
 
 
 class TfmdDL(DataLoader):
