@@ -95,7 +95,9 @@ def test_new_empty_keeps_the_set_up_pipelines():
     assert empty.tls[1].tfms.fs[-1].vocab == ["bird", "cat", "dog"]
     df = pd.DataFrame({"a": [1, 2, 3]})
     frame = Datasets(df, [[lambda r: r["a"]]], splits=[[0, 1], [2]])
-    assert len(frame.new_empty()) == 0 and list(frame.new_empty().items.columns) == ["a"]
+    # no rows need no frame: an exported learner then carries no pandas internals
+    assert len(frame.new_empty()) == 0 and len(frame.new_empty().items) == 0
+    assert not isinstance(frame.new_empty().items, pd.DataFrame)
 
 
 def test_dataloaders_build_one_loader_per_subset():

@@ -13,7 +13,7 @@ from layered.text.tokenizers import Tokenizer
 
 def test_text_block_settings():
     clas = TextBlock(Tokenizer(), min_freq=1, seq_len=5)
-    assert clas.dl_type is SortedDL and clas.dls_kwargs["before_batch"].keywords == {"seq_len": 5}
+    assert clas.dl_type is SortedDL and clas.dls_kwargs["before_batch"].seq_len == 5
     lm = TextBlock.from_df("text", is_lm=True, seq_len=9)
     assert lm.dl_type is LMDataLoader and lm.dls_kwargs == {"seq_len": 9}
     assert lm.tok_tfm.text_cols == ["text"] and lm.vocab is None

@@ -21,6 +21,7 @@ from layered.text.learner import (
     text_classifier_learner,
 )
 from layered.text.tokenizers import Tokenizer
+from layered.train.export import load_learner
 from layered.train.metrics_classification import accuracy
 
 CFG = {"emb_sz": 16, "n_hid": 32, "n_layers": 2}
@@ -203,6 +204,10 @@ def test_classifier_learns_word_order(tmp_path):
     assert (
         label == "cat_first" and int(idx) == 0 and probs.shape == (2,) and probs.sum() == pytest.approx(1.0)
     )
+    # export and reload (weights-only, no code from the file) give the same prediction
+    reloaded = load_learner(learn.export())
+    label2, idx2, probs2 = reloaded.predict("red cat big dog new")
+    assert label2 == label and int(idx2) == int(idx) and torch.allclose(probs2, probs, atol=1e-6)
     interp = TextClassificationInterpretation.from_learner(learn)
     top = interp.show_top_losses(3)
     assert list(top.columns) == ["text", "target", "prediction", "probability", "loss"]

@@ -165,6 +165,11 @@ class TypeDispatch:
         for f in funcs if isinstance(funcs, (list, tuple)) else [funcs]:
             self.add(f)
 
+    def __getstate__(self) -> dict:
+        # the cache holds the types of whatever was called before (e.g. pandas rows): a copy or an
+        # export starts with an empty one, and names only the registered types
+        return {**self.__dict__, "_cache": {}}
+
     def add(self, f: Callable) -> TypeDispatch:
         """Register `f` under the annotations of its first two dispatched parameters; returns self."""
         if not callable(f):

@@ -131,7 +131,9 @@ class Datasets:
 
     def new_empty(self) -> Datasets:
         """The same (set-up) pipelines over no items: what inference needs from training data."""
-        empty = self.items.iloc[:0] if hasattr(self.items, "iloc") else self.items[:0]
+        # an empty DataFrame would still carry pandas internals into an exported learner: no rows
+        # need no frame, and new items (test_dl) bring their own
+        empty = [] if hasattr(self.items, "iloc") else self.items[:0]
         return Datasets(
             tls=[tl.new(empty, split_idx=1) for tl in self.tls], n_inp=self.n_inp, dl_type=self.dl_type
         )

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from layered.data.blocks import TransformBlock
 from layered.text.lm_loader import LMDataLoader
 from layered.text.numericalize import Numericalize
-from layered.text.sorted_loader import SortedDL, pad_input_chunk
+from layered.text.sorted_loader import PadInputChunk, SortedDL
 from layered.text.tokenizers import Tokenizer
 
 __all__ = ["TextBlock"]
@@ -20,7 +19,7 @@ class TextBlock(TransformBlock):
     """Raw texts -> token ids: `tok_tfm` (a `Tokenizer`), then `Numericalize(vocab, min_freq, max_vocab)`.
 
     For a language model (`is_lm`), batches come from an `LMDataLoader` of `seq_len`-token
-    streams; for a classifier, from a `SortedDL` padding each batch with `pad_input_chunk`.
+    streams; for a classifier, from a `SortedDL` padding each batch with `PadInputChunk`.
     """
 
     def __init__(
@@ -37,7 +36,7 @@ class TextBlock(TransformBlock):
         if is_lm:
             dl_type, dls_kwargs = LMDataLoader, {"seq_len": seq_len}
         else:
-            dl_type, dls_kwargs = SortedDL, {"before_batch": partial(pad_input_chunk, seq_len=seq_len)}
+            dl_type, dls_kwargs = SortedDL, {"before_batch": PadInputChunk(seq_len=seq_len)}
         super().__init__(type_tfms=[tok_tfm, self.numericalize], dl_type=dl_type, dls_kwargs=dls_kwargs)
 
     @property

@@ -47,6 +47,7 @@ class RNNCallback(Callback):
     """
 
     order = -5  # before the callbacks that read the prediction (metrics, gathering)
+    for_inference = True  # a loaded learner must split the model's output too
 
     def __init__(self):
         self.raw_out: torch.Tensor | None = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import torch
@@ -11,7 +10,7 @@ import torch
 from layered.data.tfmd_loader import TfmdDL
 from layered.text.errors import TextError
 
-__all__ = ["SortedDL", "pad_input", "pad_input_chunk"]
+__all__ = ["PadInput", "PadInputChunk", "SortedDL", "pad_input", "pad_input_chunk"]
 
 # on the training set, items are sorted by length within windows of this many batches
 _SORT_WINDOW_BATCHES = 50
@@ -62,6 +61,26 @@ def pad_input_chunk(samples: list, *, pad_idx: int = 1, pad_first: bool = True, 
     return out
 
 
+class PadInput:
+    """`pad_input` with its options bound, as a plain object so that an exported loader keeps it."""
+
+    def __init__(self, pad_idx: int = 1, pad_first: bool = False):
+        self.pad_idx, self.pad_first = pad_idx, pad_first
+
+    def __call__(self, samples):
+        return pad_input(samples, pad_idx=self.pad_idx, pad_first=self.pad_first)
+
+
+class PadInputChunk:
+    """`pad_input_chunk` with its options bound, as a plain object so that an exported loader keeps it."""
+
+    def __init__(self, pad_idx: int = 1, pad_first: bool = True, seq_len: int = 72):
+        self.pad_idx, self.pad_first, self.seq_len = pad_idx, pad_first, seq_len
+
+    def __call__(self, samples):
+        return pad_input_chunk(samples, pad_idx=self.pad_idx, pad_first=self.pad_first, seq_len=self.seq_len)
+
+
 def _text_len(item: Any) -> int:
     return len(_text_of(item))
 
@@ -91,7 +110,7 @@ class SortedDL(TfmdDL):
         self.sort_func = _text_len if sort_func is None else sort_func
         self.res = self._lengths(dataset, res)
         if before_batch is None:
-            before_batch = partial(pad_input, pad_idx=pad_idx, pad_first=pad_first)
+            before_batch = PadInput(pad_idx, pad_first)
         super().__init__(dataset, bs=bs, shuffle=shuffle, before_batch=before_batch, **kwargs)
 
     def _lengths(self, dataset: Any, res: Any) -> list:

@@ -324,7 +324,8 @@ class Tokenizer(Transform):
         return TextStr(detokenize(o) if detokenize is not None else " ".join(o))
 
     def __getstate__(self) -> dict:
-        return {**super().__getstate__(), "_memo": {}}
+        # the memo and the training counts serve setup only: a copy or an export travels without them
+        return {**super().__getstate__(), "_memo": {}, "counter": None}
 
     def __repr__(self) -> str:
         return f"Tokenizer(tok={self.tok!r}, text_cols={self.text_cols}, rules={[getattr(r, '__name__', r) for r in self.rules]})"

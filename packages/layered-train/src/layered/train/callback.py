@@ -101,7 +101,8 @@ class Callback:
     - `order`: lower runs first (ties keep insertion order);
     - `run_train` / `run_valid`: whether to run during training / validation;
     - `run_before` / `run_after`: callback classes (or names) that must run after / before this one;
-    - `conflicts`: callback classes (or names) that cannot be used together with this one.
+    - `conflicts`: callback classes (or names) that cannot be used together with this one;
+    - `for_inference`: prediction needs it, so `export` keeps it (its class is called with no arguments).
     """
 
     order: int = 0
@@ -110,6 +111,9 @@ class Callback:
     run_before: tuple = ()
     run_after: tuple = ()
     conflicts: tuple = ()
+    for_inference: bool = (
+        False  # exported with the learner (made afresh by calling the class with no arguments)
+    )
     learn = None
 
     @property

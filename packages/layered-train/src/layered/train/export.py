@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from layered.train import __version__
+from layered.train.callback import Callback
 from layered.train.errors import TrainError
 from layered.train.learner import Learner, atomic_save
 from layered.train.spec import from_spec, to_spec
@@ -66,6 +67,8 @@ def export_learner(learn: Learner, fname: str | Path = "export.pth") -> Path:
         "dls": to_spec(_inference_dls(learn.dls), "learner.dls"),
         "loss_func": to_spec(learn.loss_func, "learner.loss_func"),
         "n_inp": learn.n_inp,
+        # callbacks prediction depends on (e.g. one splitting a model's tuple output), made afresh
+        "cbs": to_spec([type(cb)() for cb in learn.cbs if cb.for_inference], "learner.cbs"),
     }
     atomic_save(record, file)
     return file
@@ -165,5 +168,8 @@ def load_learner(
     dls = build("dls")
     if dls is None:
         dls = _NoData(int(record["n_inp"]), file.parent, torch.device("cpu") if cpu else None)
-    learn = Learner(dls, model, loss_func=build("loss_func"))
+    cbs = build("cbs") if "cbs" in record else []
+    if not (isinstance(cbs, list) and all(isinstance(cb, Callback) for cb in cbs)):
+        raise TrainError(f"{file}: learner.cbs must be a list of callbacks")
+    learn = Learner(dls, model, loss_func=build("loss_func"), cbs=cbs)
     return _on_cpu(learn) if cpu else learn
