@@ -1,5 +1,6 @@
 """Everything user-facing in layered-core, for `from layered.core.all import *`."""
 
+from layered.core.atomic import *
 from layered.core.attributes import *
 from layered.core.collection import *
 from layered.core.creation import *

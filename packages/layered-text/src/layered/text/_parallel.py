@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from layered.core.atomic import atomic_write
 from layered.text.errors import TextError
 
 __all__ = ["cached", "default_workers", "digest", "prepare", "run_tokenizer", "settings_key"]
@@ -167,13 +167,6 @@ def cached(cache_dir: str | Path | None, source: str, key: str, compute: Callabl
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError):
             pass  # unreadable or from another version: recompute and replace it
     tokens = compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump({"key": key, "tokens": tokens}, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as f:
+        pickle.dump({"key": key, "tokens": tokens}, f, protocol=pickle.HIGHEST_PROTOCOL)
     return tokens

@@ -19,10 +19,7 @@ folder `$LAYERED_HOME/models/<arch>-fwd/` (`-bwd` for a backwards model), holdin
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from layered.core.atomic import atomic_write
 from layered.data.config import layered_home
 from layered.text.callbacks import ModelResetter, RNNCallback, RNNRegularizer
 from layered.text.errors import TextError
@@ -175,16 +173,8 @@ def _read_pretrained(files: tuple[Path, Path]) -> tuple[dict, list[str]]:
 
 
 def _atomic_write_text(text: str, file: Path) -> None:
-    file.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf8") as f:
-            f.write(text)
-        os.replace(tmp, file)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_write(file, "w", encoding="utf8") as f:
+        f.write(text)
 
 
 class TextLearner(Learner):

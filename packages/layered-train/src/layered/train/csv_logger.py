@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-import os
-import tempfile
 from pathlib import Path
 
+from layered.core.atomic import atomic_write
 from layered.train.callback import Callback
 from layered.train.errors import TrainError
 
@@ -23,18 +21,8 @@ def _csv_line(row: list) -> str:
 
 def _write_atomically(text: str, file: Path) -> None:
     """Write `text` to a temporary file beside `file`, sync it, then rename it over `file`."""
-    file.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, file)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_write(file, "w", newline="") as f:
+        f.write(text)
 
 
 class CSVLogger(Callback):

@@ -8,8 +8,6 @@ mixed precision, checkpoints — is a callback that reads and changes the learne
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from layered.core.atomic import atomic_write
 from layered.core.device import default_device, to_device
 from layered.train.callback import (
     Callback,
@@ -599,19 +598,8 @@ class Learner:
 
 def atomic_save(obj, file: str | Path) -> None:
     """`torch.save` to a temporary file beside `file`, then rename: a crash never leaves half a file."""
-    file = Path(file)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, file)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_write(file) as f:
+        torch.save(obj, f)
 
 
 def _reorder(v, order):

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import io
-import os
-import tempfile
 from pathlib import Path
 
 from fastprogress.core import in_notebook
 
+from layered.core.atomic import atomic_write
 from layered.train.callback import Callback
 
 __all__ = ["ShowGraph"]
@@ -26,18 +24,8 @@ def _notebook_display():
 
 def _write_bytes_atomically(data: bytes, file: Path) -> None:
     """Write `data` to a temporary file beside `file`, sync it, then rename it over `file`."""
-    file.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, file)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_write(file) as f:
+        f.write(data)
 
 
 class ShowGraph(Callback):
