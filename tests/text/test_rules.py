@@ -1,3 +1,6 @@
+import random
+import re
+
 import pytest
 
 from layered.text.rules import (
@@ -42,6 +45,60 @@ def test_special_tokens_put_unknown_and_padding_first():
 def test_text_rules(rule, text, expected):
     # the rules pad what they insert with spaces; rm_useless_spaces (last by default) removes extras
     assert rm_useless_spaces(rule(text)) == expected
+
+
+def _random_texts(alphabet: str, n: int = 3000):
+    rng = random.Random(0)
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(n)]
+
+
+@pytest.mark.parametrize(
+    "rule, reference, alphabet",
+    [
+        # the rules are tuned for speed; each must do exactly what its plain definition does
+        (
+            rm_useless_spaces,
+            lambda t: re.sub(r" *([^\S ]+) *", r"\1", re.sub(" {2,}", " ", t)).strip(" "),
+            " \n\t\u2003ab",
+        ),
+        (
+            replace_rep,
+            lambda t: re.sub(r"(\S)\1{3,}", lambda m: f" xxrep {len(m[0])} {m[1]} ", t),
+            "aab -",
+        ),
+        (
+            replace_wrep,
+            lambda t: re.sub(
+                r"\b(\w+)((?:\s+\1\b){2,})", lambda m: f" xxwrep {1 + len(m[2].split())} {m[1]} ", t
+            ),
+            "a  b\n-",
+        ),
+        (
+            replace_all_caps,
+            lambda t: re.sub(
+                r"(?<![^\W_])(?<![^\W_]')[A-ZÉ][^\W_]*(?:'[^\W_]+)*",
+                lambda m: (
+                    f" xxup {m[0].lower()} " if m[0].isupper() and sum(map(str.isalpha, m[0])) > 1 else m[0]
+                ),
+                t,
+            ),
+            "aAÉé' 1_漢",
+        ),
+        (spec_add_spaces, lambda t: re.sub(r"([/#\\])", r" \1 ", t), "a/#\\ "),
+        (
+            replace_maj,
+            lambda t: re.sub(
+                r"(?<![^\W_])(?<![^\W_]')[A-ZÉ][^\W_]*(?:'[^\W_]+)*",
+                lambda m: f" xxmaj {m[0].lower()} " if m[0][1:] == m[0][1:].lower() else m[0],
+                t,
+            ),
+            "aAÉé' 1_",
+        ),
+    ],
+)
+def test_rules_match_their_plain_definitions(rule, reference, alphabet):
+    for text in _random_texts(alphabet):
+        assert rule(text) == reference(text), repr(text)
 
 
 def test_post_rules():

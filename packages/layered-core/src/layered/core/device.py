@@ -54,7 +54,11 @@ def default_device(use: DeviceChoice = None) -> torch.device:
 def to_device(b: Any, device: str | torch.device | None = None, non_blocking: bool = False) -> Any:
     """Move every tensor of a nested batch to `device` (default: `default_device()`), keeping types."""
     device = default_device() if device is None else torch.device(device)
-    return apply(lambda t: t.to(device, non_blocking=non_blocking), b)
+    return apply(_move, b, device, non_blocking)
+
+
+def _move(t: torch.Tensor, device: torch.device, non_blocking: bool) -> torch.Tensor:
+    return t if t.device == device else t.to(device, non_blocking=non_blocking)
 
 
 def to_cpu(b: Any) -> Any:

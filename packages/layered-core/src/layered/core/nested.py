@@ -23,7 +23,7 @@ def apply(func: Callable, x: Any, *args: Any, **kwargs: Any) -> Any:
     if isinstance(x, tuple) and hasattr(x, "_fields"):  # a namedtuple takes its fields by position
         return type(x)(*(apply(func, o, *args, **kwargs) for o in x))
     if isinstance(x, (list, tuple)):
-        return type(x)(apply(func, o, *args, **kwargs) for o in x)
+        return type(x)([apply(func, o, *args, **kwargs) for o in x])
     if isinstance(x, dict):
         # a shallow copy keeps the dict's own type and state (a defaultdict's factory, for one)
         out = copy.copy(x)

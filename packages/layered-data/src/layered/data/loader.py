@@ -131,7 +131,7 @@ class DataLoader:
         self.device = device
         self.in_memory = in_memory
         self.rng = random.Random()  # replaced at the start of every epoch by `randomize`
-        self._idxs: list | None = None
+        self._idxs: Sequence | None = None
         self._persistent: tuple[tud.DataLoader, torch.Tensor] | None = None
         self._set_dataset(dataset, indexed, n)
         self._check()
@@ -218,12 +218,12 @@ class DataLoader:
     def before_iter(self) -> None:
         """Called in the main process at the start of an epoch, before the indices are drawn."""
 
-    def get_idxs(self) -> list | None:
-        """This epoch's item indices, in order (shuffled when `shuffle`); None for an iterable dataset."""
+    def get_idxs(self) -> Sequence | None:
+        """This epoch's item indices, in order (a list shuffled when `shuffle`, else a range); None for an iterable dataset."""
         if not self.indexed:
             return None
         idxs = range(self.n)
-        return self.shuffle_fn(idxs) if self.shuffle else list(idxs)
+        return self.shuffle_fn(idxs) if self.shuffle else idxs
 
     def shuffle_fn(self, idxs: Sequence) -> list:
         """`idxs` in a random order drawn from `self.rng` (a torch permutation: fast for large n)."""
@@ -294,11 +294,12 @@ class DataLoader:
         """The batches of `samples`: sliced from memory on the fast path, else item by item."""
         if self.fast_path:
             # np.fromiter reads a list of ints several times faster than torch.as_tensor does
-            order = (
-                samples
-                if isinstance(samples, torch.Tensor)
-                else torch.from_numpy(np.fromiter(samples, dtype=np.int64))
-            )
+            if isinstance(samples, range):
+                order = torch.arange(samples.start, samples.stop, samples.step)
+            elif isinstance(samples, torch.Tensor):
+                order = samples
+            else:
+                order = torch.from_numpy(np.fromiter(samples, dtype=np.int64))
             stop = len(order) - len(order) % self.bs if self.drop_last else len(order)
             for start in range(0, stop, self.bs):
                 yield self.after_batch(slice_arrays(self._arrays, order[start : start + self.bs]))

@@ -49,17 +49,29 @@ SPECIAL_TOKENS = (UNK, PAD, BOS, EOS, FLD, TK_REP, TK_WREP, TK_UP, TK_MAJ)
 _HTML_BREAK = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
 # WikiText writes the separators inside numbers as " @-@ ", " @,@ ", " @.@ "
 _WIKI_SEPARATOR = re.compile(r" @([-,.])@ ")
-_CHAR_REP = re.compile(r"(\S)\1{3,}")
-_WORD_REP = re.compile(r"\b(\w+)((?:\s+\1\b){2,})")
-_SPECIAL_CHARS = re.compile(r"([/#\\])")
+# Python's regex engine is fastest when a pattern cannot backtrack (possessive `++`) and when it
+# starts with a character class, which it scans for in C; the patterns below are written so.
+_CHAR_REP = re.compile(r"(\S)\1\1\1+")
+_WORD_REP = re.compile(r"\b(\w++)((?:\s+\1\b){2,})")
+_WORD_PAIR = re.compile(r"\s(\w++)\s++\1\b")  # found in every text _WORD_REP matches
 _SPACES = re.compile(r" {2,}")
-_SPACED_BREAK = re.compile(r" *([^\S ]+) *")  # other whitespace (line breaks, tabs) with spaces around
+_BMP = [chr(i) for i in range(0x10000)]  # the basic plane holds all of Unicode's whitespace
+# whitespace other than the space (line breaks, tabs, ...), listed so the engine scans a plain set
+_BREAKS = re.compile("([" + re.escape("".join(c for c in _BMP if c.isspace() and c != " ")) + "]+)")
 # A word starting with a capital: letters and digits, with inner apostrophes ("Don't" is one
 # word), not preceded by a letter or digit. Matching only capitalised words (Unicode upper-case
 # letters of the basic plane, listed once here) keeps the case rules' Python callbacks off the
-# ~90% of English words that need none.
-_UPPER = "".join(c for c in map(chr, range(0x10000)) if c.isupper())
-_CAPITALISED = re.compile(rf"(?<![^\W_])(?<![^\W_]')[{re.escape(_UPPER)}][^\W_]*(?:'[^\W_]+)*")
+# ~90% of English words that need none. The look-behinds come after the capital, so the engine
+# scans for capitals, then checks the one or two characters before each.
+_UPPER = "".join(c for c in _BMP if c.isupper())
+_CAPITALISED = re.compile(rf"[{re.escape(_UPPER)}](?<![^\W_].)(?<![^\W_]'.)[^\W_]*+(?:'[^\W_]+)*+")
+# Of those, the words that might be all capitals: the character after the first (past an
+# apostrophe) is a letter or digit that is not lower case.
+_LOWER = "".join(c for c in _BMP if c.islower())
+_MAYBE_ALL_CAPS = re.compile(
+    rf"[{re.escape(_UPPER)}](?<![^\W_].)(?<![^\W_]'.)(?='?[^\W_])(?!'?[{re.escape(_LOWER)}])[^\W_]*+(?:'[^\W_]+)*+"
+)
+del _BMP
 
 
 def fix_html(t: str) -> str:
@@ -70,22 +82,32 @@ def fix_html(t: str) -> str:
 
 def replace_rep(t: str) -> str:
     """A character repeated more than three times becomes `xxrep n c`: "sooooo" -> "s xxrep 5 o"."""
-    return _CHAR_REP.sub(lambda m: f" {TK_REP} {len(m.group(0))} {m.group(1)} ", t)
+    # a search is quicker than a substitution that finds nothing; the substitution starts at the
+    # first repetition found (the pattern looks at nothing before a match)
+    m = _CHAR_REP.search(t)
+    return t if m is None else t[: m.start()] + _CHAR_REP.sub(_rep_tokens, t[m.start() :])
+
+
+def _rep_tokens(m: re.Match) -> str:
+    return f" {TK_REP} {len(m.group(0))} {m.group(1)} "
 
 
 def replace_wrep(t: str) -> str:
     """A word repeated three or more times in a row becomes `xxwrep n w`: "a a a" -> "xxwrep 3 a"."""
+    # a word right after itself (the 2nd and 3rd of a run of 3) is rare and twice as quick to look for
+    return _WORD_REP.sub(_wrep_tokens, t) if _WORD_PAIR.search(t) else t
 
-    def sub(m: re.Match) -> str:
-        n = 1 + len(m.group(2).split())
-        return f" {TK_WREP} {n} {m.group(1)} "
 
-    return _WORD_REP.sub(sub, t)
+def _wrep_tokens(m: re.Match) -> str:
+    return f" {TK_WREP} {1 + len(m.group(2).split())} {m.group(1)} "
 
 
 def spec_add_spaces(t: str) -> str:
     """Put spaces around `/`, `#` and `\\`, so they become tokens of their own."""
-    return _SPECIAL_CHARS.sub(r" \1 ", t)
+    for c in "/#\\":
+        if c in t:
+            t = t.replace(c, f" {c} ")
+    return t
 
 
 def rm_useless_spaces(t: str) -> str:
@@ -93,17 +115,21 @@ def rm_useless_spaces(t: str) -> str:
 
     spaCy would otherwise make tokens such as `"\\n "` of a break and the space after it.
     """
-    return _SPACED_BREAK.sub(r"\1", _SPACES.sub(" ", t)).strip(" ")
+    if t.replace("\n", "").isprintable():  # only spaces and newlines: str methods suffice (and are faster)
+        return "\n".join(map(" ".join, map(str.split, t.split("\n"))))
+    parts = _BREAKS.split(t)  # text, break, text, ..., text
+    parts[::2] = [(_SPACES.sub(" ", p) if "  " in p else p).strip(" ") for p in parts[::2]]
+    return "".join(parts)
 
 
 def replace_all_caps(t: str) -> str:
     """A word of two or more letters, all capitals, becomes `xxup word`: "STOP" -> "xxup stop"."""
+    return _MAYBE_ALL_CAPS.sub(_caps_tokens, t)
 
-    def sub(m: re.Match) -> str:
-        w = m.group(0)
-        return f" {TK_UP} {w.lower()} " if w.isupper() and sum(c.isalpha() for c in w) > 1 else w
 
-    return _CAPITALISED.sub(sub, t)
+def _caps_tokens(m: re.Match) -> str:
+    w = m.group(0)
+    return f" {TK_UP} {w.lower()} " if w.isupper() and sum(c.isalpha() for c in w) > 1 else w
 
 
 def replace_maj(t: str) -> str:

@@ -8,6 +8,7 @@ mixed precision, checkpoints — is a callback that reads and changes the learne
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -99,7 +100,7 @@ class Learner:
         self.xb, self.yb, self.pred, self.loss = (), (), None, None
         self.logger = print
         self.cbs: list[Callback] = []
-        self._event_cbs: dict[tuple, list[Callback]] = {}
+        self._event_cbs: dict[str, list[Callback]] = {}
         defaults = [TrainEvalCallback(), Recorder(), ProgressCallback()] if default_cbs else []
         self.add_cbs(defaults + _list(cbs))
         self("after_create")
@@ -134,11 +135,10 @@ class Learner:
 
     # ---- callbacks ------------------------------------------------------------------------
     def __call__(self, event: str) -> None:
-        # only the callbacks that define `event`, found once per event and callback list
-        key = (event, len(self.cbs), id(self.cbs))
-        cbs = self._event_cbs.get(key)
+        # only the callbacks that define `event`, found once per event (add_cbs/remove_cbs reset this)
+        cbs = self._event_cbs.get(event)
         if cbs is None:
-            cbs = self._event_cbs[key] = [cb for cb in self.cbs if _handles(cb, event)]
+            cbs = self._event_cbs[event] = [cb for cb in self.cbs if _handles(cb, event)]
         for cb in cbs:
             cb(event)
 
@@ -244,12 +244,13 @@ class Learner:
 
     # ---- the training loop ----------------------------------------------------------------
     def _with_events(self, f: Callable, name: str, exc: type[Exception], final: Callable | None = None):
+        before, after_cancel, after = _event_names(name)
         try:
-            self(f"before_{name}")
+            self(before)
             f()
         except exc:
-            self(f"after_cancel_{name}")
-        self(f"after_{name}")
+            self(after_cancel)
+        self(after)
         if final is not None:
             final()
 
@@ -301,16 +302,19 @@ class Learner:
 
     def _all_batches(self) -> None:
         self.n_iter = len(self.dl) if hasattr(self.dl, "__len__") else 0
+        # batches of a loader that already places them on our device need no second walk
+        placed = getattr(self.dl, "device", None) == self.device
         # a loader resumed mid-epoch (layered.train.checkpoint) starts at the batch it stopped at
         for i, b in enumerate(self.dl, getattr(self.dl, "first_iter", 0)):
-            self.one_batch(i, b)
+            self.one_batch(i, b, placed)
 
-    def one_batch(self, i: int, b) -> None:
-        """Run one batch: forward, loss and (when training) backward and optimizer step."""
+    def one_batch(self, i: int, b, placed: bool = False) -> None:
+        """Run batch `b` (number `i`): forward, loss and, when training, backward and optimizer step.
+
+        `placed=True` says `b` is already on the learner's device.
+        """
         self.iter = i
-        # batches of a loader that already places them on our device need no second walk
-        same = getattr(self.dl, "device", None) == self.device
-        self._split(b if same else to_device(b, self.device))
+        self._split(b if placed else to_device(b, self.device))
         self._with_events(self._do_one_batch, "batch", CancelBatchException)
 
     def _do_one_batch(self) -> None:
@@ -318,7 +322,7 @@ class Learner:
         self("after_pred")
         if len(self.yb):
             self.loss_grad = self.loss_func(self.pred, *self.yb)
-            self.loss = self.loss_grad.detach().clone()
+            self.loss = self.loss_grad.detach()
         self("after_loss")
         if not self.training or not len(self.yb):
             return
@@ -612,6 +616,12 @@ def _reorder(v, order):
 
 def _list(x) -> list:
     return [] if x is None else list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+@functools.cache
+def _event_names(name: str) -> tuple[str, str, str]:
+    """The events framing step `name`: before, after a cancellation, and after."""
+    return f"before_{name}", f"after_cancel_{name}", f"after_{name}"
 
 
 def _handles(cb: Callback, event: str) -> bool:

@@ -66,17 +66,18 @@ class Recorder(Callback):
         self._cancelled = True
 
     def after_batch(self):
-        if self._cancelled or not len(self.learn.yb):
+        learn = self.learn
+        if self._cancelled or not len(learn.yb):
             self._cancelled = False
             return
         for m in self._active:
-            m.accumulate(self.learn)
-        if self.training:
-            self.smooth_loss.accumulate(self.learn)
-            self.learn.smooth_loss = self.smooth_loss.value
-            self.losses.append(self.learn.smooth_loss)
-            self.iters.append(self.learn.train_iter)
-            hypers = self.opt.hypers[-1]
+            m.accumulate(learn)
+        if learn.training:
+            self.smooth_loss.accumulate(learn)
+            learn.smooth_loss = self.smooth_loss.value
+            self.losses.append(learn.smooth_loss)
+            self.iters.append(learn.train_iter)
+            hypers = learn.opt.hypers[-1]
             self.lrs.append(hypers["lr"])
             if "mom" in hypers:
                 self.moms.append(hypers["mom"])

@@ -29,9 +29,10 @@ class TrainEvalCallback(Callback):
         self.model.train()
 
     def after_batch(self):
-        if self.training:
-            self.learn.train_iter += 1
-            self.learn.pct_train = self.learn.train_iter / max(self.learn.n_train_iter, 1)
+        learn = self.learn
+        if learn.training:
+            learn.train_iter += 1
+            learn.pct_train = learn.train_iter / max(learn.n_train_iter, 1)
 
     def before_validate(self):
         self.learn.training = False
