@@ -78,6 +78,29 @@ def hand_loop(model, train, valid, opt_func):
     return total / N_VALID
 
 
+def hand_loop_accumulating(model, train, valid, opt_func, bs: int = BS // 2, n_acc: int = BS):
+    """The hand-written loop with gradient accumulation: batches of `bs`, a step every `n_acc` items."""
+    (x, y), (xv, yv) = train, valid
+    opt = opt_func(list(model.parameters()), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    model.train()
+    perm, seen = torch.randperm(N), 0
+    for i in range(0, N - bs + 1, bs):
+        idx = perm[i : i + bs]
+        (loss_fn(model(x[idx]), y[idx]) * (bs / n_acc)).backward()
+        seen += bs
+        if seen >= n_acc:
+            opt.step()
+            opt.zero_grad()
+            seen = 0
+    model.eval()
+    total = 0.0
+    with torch.no_grad():
+        for i in range(0, N_VALID, BS):
+            total += loss_fn(model(xv[i : i + BS]), yv[i : i + BS]).item() * len(xv[i : i + BS])
+    return total / N_VALID
+
+
 def learner_fit(model, train, valid, opt_func, progress: bool = False, cbs=(), bs: int = BS):
     dls = DataLoaders(
         DataLoader(train, bs=bs, shuffle=True, drop_last=True), DataLoader(valid, bs=BS), device="cpu"
@@ -140,9 +163,14 @@ def main() -> None:
             "hand-written loop, layered Adam",
             1.10,
         ),
+        "hand-written loop, layered Adam, bs=64 accumulating to 128": (
+            lambda m: hand_loop_accumulating(m, train, valid, layered_adam),
+            None,
+            None,
+        ),
         "Learner.fit, layered Adam, bs=64 + GradientAccumulation(128)": (
             lambda m: learner_fit(m, train, valid, layered_adam, cbs=[GradientAccumulation(BS)], bs=BS // 2),
-            "hand-written loop, layered Adam",
+            "hand-written loop, layered Adam, bs=64 accumulating to 128",
             None,
         ),
     }
