@@ -59,6 +59,27 @@ def test_item_of_and_slice_arrays():
     bx, by = slice_arrays((x, y), [5, 0])
     assert bx.tolist() == [[10, 11], [0, 1]] and by.tolist() == [50, 0]
     assert slice_arrays((y,), torch.tensor([1, 2])).tolist() == [10, 20]
+    bx, by = slice_arrays((x, y), slice(1, 3))
+    assert bx.tolist() == [[2, 3], [4, 5]] and by.tolist() == [10, 20]
+    bx.zero_()  # a batch is a copy, even of consecutive rows: changing it leaves the data intact
+    assert x[1].tolist() == [2, 3]
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_unshuffled_fast_path_copies_consecutive_rows(drop_last):
+    x, y = TCont(torch.arange(22.0).reshape(11, 2)), torch.arange(11)
+    batches = list(DataLoader((x, y), bs=4, drop_last=drop_last))
+    assert_same_batches(batches, list(per_item((x, y), bs=4, drop_last=drop_last)))
+    assert [len(b[1]) for b in batches] == ([4, 4] if drop_last else [4, 4, 3])
+    batches[0][0].mul_(0)
+    assert x[0].tolist() == [0.0, 1.0] and x[1].tolist() == [2.0, 3.0]
+
+
+def test_shuffled_order_reads_as_python_ints():
+    dl = DataLoader(torch.zeros(10, 1), bs=4, shuffle=True)
+    idxs = dl.get_idxs()
+    assert len(idxs) == 10 and sorted(idxs) == list(range(10)) and all(type(i) is int for i in idxs)
+    assert type(idxs[3]) is int and idxs[3] == list(idxs)[3] and idxs[::-1] == list(idxs)[::-1]
 
 
 @pytest.mark.parametrize(
@@ -126,3 +147,21 @@ def test_new_with_another_dataset_redetects_the_path():
     assert not other.fast_path and other.n == 3 and other.one_batch().tolist() == [0, 1, 2]
     back = other.new(np.ones((5, 1)))
     assert back.fast_path and back.n == 5 and len(back) == 2
+
+
+def test_batches_are_placed_unless_sliced_where_they_belong(monkeypatch):
+    import layered.data.loader as loader_module
+
+    x = torch.arange(8.0)[:, None]
+    assert DataLoader(x, bs=4, device="meta").one_batch().device.type == "meta"  # columns elsewhere: moved
+    moved = DataLoader(x, bs=4, device="meta", after_batch=lambda b: b.cpu()).one_batch()
+    assert moved.device.type == "meta"  # a replaced after_batch may put batches anywhere: they are placed
+    calls = []
+    list(DataLoader(x, bs=4, to_device=lambda b: calls.append(len(b)) or b))
+    assert calls == [4, 4]  # a replaced to_device always runs
+
+    def no_walk(*args, **kwargs):
+        raise AssertionError("batches sliced from columns already on the device need no walk")
+
+    monkeypatch.setattr(loader_module, "to_device", no_walk)
+    assert [b.tolist() for b in DataLoader(x, bs=4, device="cpu")][1] == [[4.0], [5.0], [6.0], [7.0]]

@@ -69,6 +69,37 @@ def test_events_fire_in_the_documented_order():
     assert log.events == expected
 
 
+def test_run_train_and_run_valid_choose_the_phase_but_not_the_framing_events():
+    class Phases(Callback):
+        def __init__(self):
+            self.seen = []
+
+        def after_batch(self):
+            self.seen.append("train" if self.learn.training else "valid")
+
+        def after_epoch(self):  # frames both phases: runs whatever run_train/run_valid say
+            self.seen.append("epoch")
+
+    class TrainOnly(Phases):
+        run_valid = False
+
+    class ValidOnly(Phases):
+        run_train = False
+
+    class Switching(Phases):
+        run_valid = False
+
+        def after_train(self):
+            self.run_valid = True  # read at every event: a change takes effect at once
+
+    dls, _ = linear_task(n_train=64, n_valid=32, bs=32)
+    cbs = [TrainOnly(), ValidOnly(), Switching()]
+    quiet(Learner(dls, nn.Linear(4, 1), loss_func=MSELossFlat(), cbs=cbs)).fit(1)
+    assert cbs[0].seen == ["train", "train", "epoch"]
+    assert cbs[1].seen == ["valid", "epoch"]
+    assert cbs[2].seen == ["train", "train", "valid", "epoch"]
+
+
 def test_plain_torch_loaders_and_any_module_train_to_a_low_loss():
     set_seed(1)
     learn, w = linear_learner(lr=0.1)

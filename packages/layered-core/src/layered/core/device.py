@@ -53,7 +53,8 @@ def default_device(use: DeviceChoice = None) -> torch.device:
 
 def to_device(b: Any, device: str | torch.device | None = None, non_blocking: bool = False) -> Any:
     """Move every tensor of a nested batch to `device` (default: `default_device()`), keeping types."""
-    device = default_device() if device is None else torch.device(device)
+    if not isinstance(device, torch.device):
+        device = default_device() if device is None else torch.device(device)
     return apply(_move, b, device, non_blocking)
 
 

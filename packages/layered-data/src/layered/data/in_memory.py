@@ -72,6 +72,10 @@ def item_of(arrays: tuple[torch.Tensor, ...], i: int) -> Any:
 
 
 def slice_arrays(arrays: tuple[torch.Tensor, ...], idxs: Any) -> Any:
-    """The batch of rows `idxs` of every column, one indexing operation per column."""
-    index = idxs if isinstance(idxs, torch.Tensor) else torch.as_tensor(idxs, dtype=torch.long)
-    return arrays[0][index] if len(arrays) == 1 else tuple(a[index] for a in arrays)
+    """The batch of rows `idxs` (indices, or a slice of consecutive rows) of every column, as a copy."""
+    if isinstance(idxs, slice):
+        batch = tuple(a[idxs].clone() for a in arrays)  # a copy: changing the batch leaves the data intact
+    else:
+        index = idxs if isinstance(idxs, torch.Tensor) else torch.as_tensor(idxs, dtype=torch.long)
+        batch = tuple(a[index] for a in arrays)
+    return batch[0] if len(arrays) == 1 else batch

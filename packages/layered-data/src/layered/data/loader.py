@@ -75,6 +75,39 @@ class _Batches(tud.IterableDataset):
         return self.dl.create_batches(self.dl.sample(worker, n_workers))
 
 
+class _Permutation(Sequence):
+    """A shuffled order of the indices 0..n-1, held as a tensor; read as Python ints only on demand."""
+
+    def __init__(self, order: torch.Tensor):
+        self.tensor, self._ints = order, None
+
+    def _list(self) -> list:
+        if self._ints is None:
+            self._ints = self.tensor.tolist()
+        return self._ints
+
+    def __len__(self) -> int:
+        return len(self.tensor)
+
+    def __getitem__(self, i):
+        return self._list()[i]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._list())
+
+
+def _index_tensor(idxs: Iterable) -> torch.Tensor:
+    """Item indices as an int64 tensor, converting as little as possible."""
+    if isinstance(idxs, _Permutation):
+        return idxs.tensor
+    if isinstance(idxs, range):
+        return torch.arange(idxs.start, idxs.stop, idxs.step)
+    if isinstance(idxs, torch.Tensor):
+        return idxs
+    # np.fromiter reads a list of ints several times faster than torch.as_tensor does
+    return torch.from_numpy(np.fromiter(idxs, dtype=np.int64))
+
+
 @funcs_kwargs
 class DataLoader:
     """Batches of `bs` items from `dataset`: anything with `len` and `[i]`, or an iterable.
@@ -219,18 +252,19 @@ class DataLoader:
         """Called in the main process at the start of an epoch, before the indices are drawn."""
 
     def get_idxs(self) -> Sequence | None:
-        """This epoch's item indices, in order (a list shuffled when `shuffle`, else a range); None for an iterable dataset."""
+        """This epoch's item indices, in order (a sequence of ints, shuffled when `shuffle`, else a range); None for an iterable dataset."""
         if not self.indexed:
             return None
         idxs = range(self.n)
         return self.shuffle_fn(idxs) if self.shuffle else idxs
 
-    def shuffle_fn(self, idxs: Sequence) -> list:
+    def shuffle_fn(self, idxs: Sequence) -> Sequence:
         """`idxs` in a random order drawn from `self.rng` (a torch permutation: fast for large n)."""
         g = torch.Generator().manual_seed(self.rng.getrandbits(63))
-        order = torch.randperm(len(idxs), generator=g).tolist()
-        # shuffling 0..n-1 needs no look-up: the permutation is the answer (saves ms per epoch)
-        return order if idxs == range(len(idxs)) else [idxs[i] for i in order]
+        order = torch.randperm(len(idxs), generator=g)
+        # shuffling 0..n-1 needs no look-up: the permutation is the answer, kept as a tensor
+        # (the fast path slices it as it is; Python ints are made only if something reads them)
+        return _Permutation(order) if idxs == range(len(idxs)) else [idxs[i] for i in order.tolist()]
 
     def sample(self, worker: int = 0, n_workers: int = 1) -> Iterable:
         """The indices worker `worker` of `n_workers` batches: those of batches `worker`, `worker + n_workers`, ...
@@ -293,16 +327,17 @@ class DataLoader:
     def create_batches(self, samples: Iterable) -> Iterator:
         """The batches of `samples`: sliced from memory on the fast path, else item by item."""
         if self.fast_path:
-            # np.fromiter reads a list of ints several times faster than torch.as_tensor does
-            if isinstance(samples, range):
-                order = torch.arange(samples.start, samples.stop, samples.step)
-            elif isinstance(samples, torch.Tensor):
-                order = samples
-            else:
-                order = torch.from_numpy(np.fromiter(samples, dtype=np.int64))
-            stop = len(order) - len(order) % self.bs if self.drop_last else len(order)
+            # consecutive items (an unshuffled epoch) are copied as a block, twice as fast as gathered
+            block = isinstance(samples, range) and samples.step == 1
+            order = None if block else _index_tensor(samples)
+            n = len(samples) if block else len(order)
+            stop = n - n % self.bs if self.drop_last else n
             for start in range(0, stop, self.bs):
-                yield self.after_batch(slice_arrays(self._arrays, order[start : start + self.bs]))
+                if block:
+                    rows = slice(samples.start + start, samples.start + min(start + self.bs, n))
+                else:
+                    rows = order[start : start + self.bs]
+                yield self.after_batch(slice_arrays(self._arrays, rows))
             return
         for items in self.chunkify(self.do_item(s) for s in samples):
             yield self.do_batch(items)
@@ -336,7 +371,7 @@ class DataLoader:
 
     def _persistent_loader(self, pin: bool) -> tud.DataLoader:
         """The one torch loader whose workers live across epochs; the epoch's (integer) indices go to shared memory."""
-        idxs = torch.from_numpy(np.fromiter(self._idxs, dtype=np.int64))
+        idxs = _index_tensor(self._idxs)
         if self._persistent is None or len(self._persistent[1]) < len(idxs) + 1:
             shared = torch.empty(len(idxs) + 1, dtype=torch.long).share_memory_()
             loader = tud.DataLoader(
@@ -361,9 +396,20 @@ class DataLoader:
         self.randomize()
         self.before_iter()
         self._idxs = self.get_idxs()
+        place = self.to_device if self._needs_placing() else _unchanged
         for b in self._batches():
-            yield self.to_device(b)
+            yield place(b)
         self.after_iter()
+
+    def _needs_placing(self) -> bool:
+        """Whether batches go through `to_device`: not when it would leave them as they are, that is
+        with no device, or on the fast path when `after_batch` keeps the slices of columns already there."""
+        if self._is_replaced("to_device"):
+            return True
+        if self.device is None:
+            return False
+        in_place = self.fast_path and not self._is_replaced("after_batch")
+        return not (in_place and all(a.device == self.device for a in self._arrays))
 
     def one_batch(self) -> Any:
         """The first batch of an epoch, made in this process."""

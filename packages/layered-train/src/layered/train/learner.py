@@ -19,6 +19,7 @@ from torch import nn
 from layered.core.atomic import atomic_write
 from layered.core.device import default_device, to_device
 from layered.train.callback import (
+    _ALWAYS,
     Callback,
     CancelBackwardException,
     CancelBatchException,
@@ -100,7 +101,7 @@ class Learner:
         self.xb, self.yb, self.pred, self.loss = (), (), None, None
         self.logger = print
         self.cbs: list[Callback] = []
-        self._event_cbs: dict[str, list[Callback]] = {}
+        self._event_cbs: dict[str, list[tuple[Callback, Callable | None]]] = {}
         defaults = [TrainEvalCallback(), Recorder(), ProgressCallback()] if default_cbs else []
         self.add_cbs(defaults + _list(cbs))
         self("after_create")
@@ -135,12 +136,20 @@ class Learner:
 
     # ---- callbacks ------------------------------------------------------------------------
     def __call__(self, event: str) -> None:
-        # only the callbacks that define `event`, found once per event (add_cbs/remove_cbs reset this)
-        cbs = self._event_cbs.get(event)
-        if cbs is None:
-            cbs = self._event_cbs[event] = [cb for cb in self.cbs if _handles(cb, event)]
-        for cb in cbs:
-            cb(event)
+        # The callbacks acting at `event` are found once per event (add_cbs/remove_cbs reset them),
+        # with their methods; the phase check of `Callback.__call__` is made here, a call fewer per
+        # callback in the loop. A callback with its own `__call__` is called as it is.
+        handlers = self._event_cbs.get(event)
+        if handlers is None:
+            handlers = self._event_cbs[event] = _handlers(self.cbs, event)
+        if not handlers:
+            return
+        training, always = self.training, event in _ALWAYS
+        for cb, method in handlers:
+            if method is None:
+                cb(event)
+            elif always or (cb.run_train if training else cb.run_valid):
+                method(cb)
 
     def add_cbs(self, cbs) -> Learner:
         """Add callbacks (instances or classes) and re-validate the order; returns self."""
@@ -313,25 +322,39 @@ class Learner:
 
         `placed=True` says `b` is already on the learner's device.
         """
+        # the batch, backward and step events are written out rather than run through
+        # `_with_events`: this is the loop's innermost code, and every call here costs each batch
         self.iter = i
         self._split(b if placed else to_device(b, self.device))
-        self._with_events(self._do_one_batch, "batch", CancelBatchException)
+        try:
+            self("before_batch")
+            self._do_one_batch()
+        except CancelBatchException:
+            self("after_cancel_batch")
+        self("after_batch")
 
     def _do_one_batch(self) -> None:
         self.pred = self.model(*self.xb)
         self("after_pred")
-        if len(self.yb):
+        if self.yb:
             self.loss_grad = self.loss_func(self.pred, *self.yb)
             self.loss = self.loss_grad.detach()
         self("after_loss")
-        if not self.training or not len(self.yb):
+        if not self.training or not self.yb:
             return
-        self._with_events(self._backward, "backward", CancelBackwardException)
-        self._with_events(self.opt.step, "step", CancelStepException)
+        try:
+            self("before_backward")
+            self.loss_grad.backward()
+        except CancelBackwardException:
+            self("after_cancel_backward")
+        self("after_backward")
+        try:
+            self("before_step")
+            self.opt.step()
+        except CancelStepException:
+            self("after_cancel_step")
+        self("after_step")
         self.opt.zero_grad()
-
-    def _backward(self) -> None:
-        self.loss_grad.backward()
 
     def _end_cleanup(self) -> None:
         self.dl, self.xb, self.yb, self.pred, self.loss = None, (), (), None, None
@@ -624,9 +647,17 @@ def _event_names(name: str) -> tuple[str, str, str]:
     return f"before_{name}", f"after_cancel_{name}", f"after_{name}"
 
 
-def _handles(cb: Callback, event: str) -> bool:
-    """Whether `cb` does anything at `event`: it has a method of that name, or its own `__call__`."""
-    return getattr(type(cb), event, None) is not None or type(cb).__call__ is not Callback.__call__
+def _handlers(cbs: list[Callback], event: str) -> list[tuple[Callback, Callable | None]]:
+    """The callbacks that do anything at `event`, each with its method for it (the class's function),
+    or None for a callback with its own `__call__`, which is then called with the event's name."""
+    handlers = []
+    for cb in cbs:
+        cls = type(cb)
+        if cls.__call__ is not Callback.__call__:
+            handlers.append((cb, None))
+        elif getattr(cls, event, None) is not None:
+            handlers.append((cb, getattr(cls, event)))
+    return handlers
 
 
 def _silent(*args, **kwargs) -> None:

@@ -88,14 +88,20 @@ class BaseLossFlat:
         inp, targ = _plain(inp), _plain(targ)
         if self.floatify:
             targ = targ.to(inp.dtype if inp.is_floating_point() else torch.float32)
-        elif not targ.is_floating_point() and targ.dtype != torch.long:
+        elif targ.dtype != torch.long and not targ.is_floating_point():
             targ = targ.long()
         if self.flatten:
             inp, targ = self._flat(inp, targ)
         return self.func(inp, targ, **kwargs)
 
     def _flat(self, inp: torch.Tensor, targ: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.is_2d and inp.ndim == 2 and targ.ndim == 1 and self.axis in (-1, 1) and len(inp) == len(targ):
+        if (
+            inp.ndim == 2
+            and targ.ndim == 1
+            and self.is_2d
+            and self.axis in (-1, 1)
+            and inp.shape[0] == targ.shape[0]
+        ):
             return inp, targ  # already (items, classes) and (items,): the common case costs nothing
         shapes = tuple(inp.shape), tuple(targ.shape)
         per_class = targ.shape == inp.shape
