@@ -233,7 +233,12 @@ class Transform(metaclass=_TransformMeta):
         call = f.__get__(self) if bind else f
         ret = dispatch.return_type(f)
         if ret is not None:
-            return lambda x: _as_annotated(call(x), ret)
+
+            def annotated(x: Any) -> Any:
+                res = call(x)
+                return res if type(res) is ret else _as_annotated(res, ret)
+
+            return annotated
         if _retains(t):
             return lambda x: retain_type(call(x), x)
         return call

@@ -339,8 +339,16 @@ class DataLoader:
                     rows = order[start : start + self.bs]
                 yield self.after_batch(slice_arrays(self._arrays, rows))
             return
-        for items in self.chunkify(self.do_item(s) for s in samples):
+        for items in self.chunkify(self._made_items(samples)):
             yield self.do_batch(items)
+
+    def _made_items(self, samples: Iterable) -> Iterator:
+        """`do_item` over `samples`; with the default item stages, each item costs no stage calls of its own."""
+        stages = ("do_item", "create_item")
+        if self._arrays is not None or not self.indexed or any(self._is_replaced(s) for s in stages):
+            return map(self.do_item, samples)
+        items = map(self.dataset.__getitem__, samples)
+        return map(self.after_item, items) if self._is_replaced("after_item") else items
 
     def to_device(self, batch: Any) -> Any:
         """Move a batch to `device` (in the main process, after the workers); no-op when None."""

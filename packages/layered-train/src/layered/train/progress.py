@@ -40,9 +40,10 @@ class ProgressCallback(Callback):
         self.pbar.update(0)
 
     def after_batch(self):
-        self.pbar.update(self.learn.iter + 1)
-        if self.training and hasattr(self.learn, "smooth_loss"):
-            self.pbar.comment = f"{self.learn.smooth_loss:.4f}"
+        learn = self.learn  # read directly: this runs every batch
+        self.pbar.update(learn.iter + 1)
+        if learn.training and hasattr(learn, "smooth_loss"):
+            self.pbar.comment = f"{learn.smooth_loss:.4f}"
 
     def after_train(self):
         self.pbar.on_iter_end()
