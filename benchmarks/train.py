@@ -58,9 +58,19 @@ def layered_adam(params, lr, **kwargs):
     return Adam(params, lr=lr, wd=0.0)
 
 
+def hand_validate(model, valid, loss_fn) -> float:
+    """The hand-written validation pass: the mean loss over the validation rows."""
+    (xv, yv), total = valid, 0.0
+    model.eval()
+    with torch.no_grad():
+        for i in range(0, N_VALID, BS):
+            total += loss_fn(model(xv[i : i + BS]), yv[i : i + BS]).item() * len(xv[i : i + BS])
+    return total / N_VALID
+
+
 def hand_loop(model, train, valid, opt_func):
     """The limit: what a careful PyTorch user writes, nothing else."""
-    (x, y), (xv, yv) = train, valid
+    x, y = train
     opt = opt_func(list(model.parameters()), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     model.train()
@@ -71,17 +81,12 @@ def hand_loop(model, train, valid, opt_func):
         loss.backward()
         opt.step()
         opt.zero_grad()
-    model.eval()
-    total = 0.0
-    with torch.no_grad():
-        for i in range(0, N_VALID, BS):
-            total += loss_fn(model(xv[i : i + BS]), yv[i : i + BS]).item() * len(xv[i : i + BS])
-    return total / N_VALID
+    return hand_validate(model, valid, loss_fn)
 
 
 def hand_loop_accumulating(model, train, valid, opt_func, bs: int = BS // 2, n_acc: int = BS):
     """The hand-written loop with gradient accumulation: batches of `bs`, a step every `n_acc` items."""
-    (x, y), (xv, yv) = train, valid
+    x, y = train
     opt = opt_func(list(model.parameters()), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     model.train()
@@ -94,12 +99,7 @@ def hand_loop_accumulating(model, train, valid, opt_func, bs: int = BS // 2, n_a
             opt.step()
             opt.zero_grad()
             seen = 0
-    model.eval()
-    total = 0.0
-    with torch.no_grad():
-        for i in range(0, N_VALID, BS):
-            total += loss_fn(model(xv[i : i + BS]), yv[i : i + BS]).item() * len(xv[i : i + BS])
-    return total / N_VALID
+    return hand_validate(model, valid, loss_fn)
 
 
 def learner_fit(model, train, valid, opt_func, progress: bool = False, cbs=(), bs: int = BS):
