@@ -14,6 +14,7 @@ from layered.train.callback import (
     CallbackOrderError,
     CancelBatchException,
     CancelFitException,
+    event_handlers,
 )
 from layered.train.errors import TrainError
 from layered.train.learner import Learner
@@ -98,6 +99,18 @@ def test_run_train_and_run_valid_choose_the_phase_but_not_the_framing_events():
     assert cbs[0].seen == ["train", "train", "epoch"]
     assert cbs[1].seen == ["valid", "epoch"]
     assert cbs[2].seen == ["train", "train", "valid", "epoch"]
+
+
+def test_event_handlers_resolve_methods_and_own_calls_once():
+    class Batchy(Callback):
+        def after_batch(self):
+            pass
+
+    batchy, log = Batchy(), EventLog()
+    always, handlers = event_handlers([batchy, log], "after_batch")
+    assert not always and handlers == [(batchy, Batchy.after_batch), (log, None)]
+    always, handlers = event_handlers([batchy], "after_epoch")  # frames a phase; nothing to call
+    assert always and handlers == []
 
 
 def test_plain_torch_loaders_and_any_module_train_to_a_low_loss():

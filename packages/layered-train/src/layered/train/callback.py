@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from layered.train.errors import TrainError
 
@@ -24,6 +25,7 @@ __all__ = [
     "CancelStepException",
     "CancelTrainException",
     "CancelValidException",
+    "event_handlers",
     "sort_callbacks",
 ]
 
@@ -146,6 +148,23 @@ class Callback:
 
 # Events that frame a phase run whatever run_train/run_valid say.
 _ALWAYS = {"after_create", "before_fit", "after_fit", "after_cancel_fit", "before_epoch", "after_epoch"}
+
+
+def event_handlers(cbs: Iterable[Callback], event: str) -> tuple[bool, list[tuple[Callback, Any]]]:
+    """What running `event` on `cbs` calls, resolved once so a loop can reuse it.
+
+    Returns whether the event runs whatever `run_train`/`run_valid` say (it frames a phase), and
+    the callbacks that do anything at it, each with its method for it (the class's function), or
+    with None for a callback that has its own `__call__` (called then with the event's name).
+    """
+    handlers = []
+    for cb in cbs:
+        cls = type(cb)
+        if cls.__call__ is not Callback.__call__:
+            handlers.append((cb, None))
+        elif getattr(cls, event, None) is not None:
+            handlers.append((cb, getattr(cls, event)))
+    return event in _ALWAYS, handlers
 
 
 def _matches(cb: Callback, ref) -> bool:

@@ -19,7 +19,6 @@ from torch import nn
 from layered.core.atomic import atomic_write
 from layered.core.device import default_device, to_device
 from layered.train.callback import (
-    _ALWAYS,
     Callback,
     CancelBackwardException,
     CancelBatchException,
@@ -28,6 +27,7 @@ from layered.train.callback import (
     CancelStepException,
     CancelTrainException,
     CancelValidException,
+    event_handlers,
     sort_callbacks,
 )
 from layered.train.default_loss import default_loss
@@ -101,7 +101,7 @@ class Learner:
         self.xb, self.yb, self.pred, self.loss = (), (), None, None
         self.logger = print
         self.cbs: list[Callback] = []
-        self._event_cbs: dict[str, list[tuple[Callback, Callable | None]]] = {}
+        self._event_cbs: dict[str, tuple[bool, list]] = {}  # event -> event_handlers(cbs, event)
         defaults = [TrainEvalCallback(), Recorder(), ProgressCallback()] if default_cbs else []
         self.add_cbs(defaults + _list(cbs))
         self("after_create")
@@ -136,15 +136,15 @@ class Learner:
 
     # ---- callbacks ------------------------------------------------------------------------
     def __call__(self, event: str) -> None:
-        # The callbacks acting at `event` are found once per event (add_cbs/remove_cbs reset them),
-        # with their methods; the phase check of `Callback.__call__` is made here, a call fewer per
-        # callback in the loop. A callback with its own `__call__` is called as it is.
-        handlers = self._event_cbs.get(event)
-        if handlers is None:
-            handlers = self._event_cbs[event] = _handlers(self.cbs, event)
+        # What `event` calls is resolved once per event (add_cbs/remove_cbs reset it); the phase
+        # check of `Callback.__call__` is made here, a call fewer per callback in the loop.
+        resolved = self._event_cbs.get(event)
+        if resolved is None:
+            resolved = self._event_cbs[event] = event_handlers(self.cbs, event)
+        always, handlers = resolved
         if not handlers:
             return
-        training, always = self.training, event in _ALWAYS
+        training = self.training
         for cb, method in handlers:
             if method is None:
                 cb(event)
@@ -645,19 +645,6 @@ def _list(x) -> list:
 def _event_names(name: str) -> tuple[str, str, str]:
     """The events framing step `name`: before, after a cancellation, and after."""
     return f"before_{name}", f"after_cancel_{name}", f"after_{name}"
-
-
-def _handlers(cbs: list[Callback], event: str) -> list[tuple[Callback, Callable | None]]:
-    """The callbacks that do anything at `event`, each with its method for it (the class's function),
-    or None for a callback with its own `__call__`, which is then called with the event's name."""
-    handlers = []
-    for cb in cbs:
-        cls = type(cb)
-        if cls.__call__ is not Callback.__call__:
-            handlers.append((cb, None))
-        elif getattr(cls, event, None) is not None:
-            handlers.append((cb, getattr(cls, event)))
-    return handlers
 
 
 def _silent(*args, **kwargs) -> None:
