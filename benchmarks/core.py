@@ -18,7 +18,7 @@ from _timing import fmt_time, interleaved, print_table, ratio_row, verdict
 
 from layered.core.dispatch import TypeDispatch
 from layered.core.pipeline import Pipeline
-from layered.core.tensor import TensorBase
+from layered.core.tensor_types import TensorBase
 
 N_ITEMS = 100_000
 

@@ -26,13 +26,13 @@ from torch import nn
 
 from layered.data.dataloaders import DataLoaders
 from layered.data.loader import DataLoader
-from layered.train.csv_logger import CSVLogger
-from layered.train.gradient import GradientAccumulation
+from layered.train.callbacks.csv_logger import CSVLogger
+from layered.train.callbacks.gradient import GradientAccumulation
+from layered.train.callbacks.tracker import EarlyStoppingCallback, SaveModelCallback
 from layered.train.learner import Learner
-from layered.train.loss import CrossEntropyLossFlat
-from layered.train.optim_wrapper import OptimWrapper
-from layered.train.optimizers import Adam
-from layered.train.tracker import EarlyStoppingCallback, SaveModelCallback
+from layered.train.losses.flattened import CrossEntropyLossFlat
+from layered.train.optim.algorithms import Adam
+from layered.train.optim.torch_optimizer import OptimWrapper
 
 N, N_VALID, N_IN, BS = 50_000, 10_000, 32, 128
 

@@ -32,8 +32,8 @@ from layered.tabular.dataloaders import TabularDataLoaders
 from layered.tabular.dates import add_datepart
 from layered.tabular.learner import tabular_learner
 from layered.tabular.procs import Categorify, FillMissing, Normalize
-from layered.train.export import load_learner
-from layered.train.metrics_classification import accuracy
+from layered.train.metrics.classification import accuracy
+from layered.train.saving.export import load_learner
 
 PROCS = [Categorify, FillMissing, Normalize]
 

@@ -34,7 +34,7 @@ import torch
 from layered.text.awd_lstm import AWD_LSTM
 from layered.text.dataloaders import TextDataLoaders
 from layered.text.learner import language_model_learner, text_classifier_learner
-from layered.train.metrics_classification import accuracy
+from layered.train.metrics.classification import accuracy
 
 CONFIG = {"emb_sz": 128, "n_hid": 256, "n_layers": 2}
 _HEADING = re.compile(r"[*=\-]+")

@@ -6,7 +6,7 @@ from layered.collab.dataloaders import CollabDataLoaders
 from layered.collab.learner import collab_learner
 from layered.collab.synthetic import synthetic_ratings
 from layered.core.seed import set_seed
-from layered.train.metrics_regression import rmse
+from layered.train.metrics.regression import rmse
 
 N_USERS, N_ITEMS, NOISE = 300, 200, 0.2
 

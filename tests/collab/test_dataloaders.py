@@ -8,7 +8,7 @@ import torch
 from layered.collab.dataloaders import CollabDataLoader, CollabDataLoaders, TabularCollab
 from layered.collab.errors import CollabError
 from layered.tabular.errors import TabularError
-from layered.train.loss import MSELossFlat
+from layered.train.losses.flattened import MSELossFlat
 
 
 def small_ratings(n=200, seed=0):

@@ -10,8 +10,8 @@ from layered.collab.errors import CollabError
 from layered.collab.learner import collab_learner
 from layered.collab.models import EmbeddingDotBias, EmbeddingNN
 from layered.tabular.model import emb_sz_rule
-from layered.train.export import load_learner
 from layered.train.learner import Learner
+from layered.train.saving.export import load_learner
 
 NOISE = 0.2  # the noise of the `truth` fixture: the best reachable RMSE
 

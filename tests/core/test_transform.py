@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from layered.core.dispatch import TypeDispatch
-from layered.core.tensor import TensorBase
+from layered.core.tensor_types import TensorBase
 from layered.core.transform import DisplayedTransform, ItemTransform, Transform, TransformTypeError, noop
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from layered.core.seed import set_seed
-from layered.core.tensor import TensorBase
+from layered.core.tensor_types import TensorBase
 from layered.data.errors import DataError
 from layered.data.in_memory import as_arrays, item_of, slice_arrays
 from layered.data.loader import DataLoader

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from layered.core.seed import set_seed
-from layered.core.tensor import TensorBase
+from layered.core.tensor_types import TensorBase
 from layered.data.errors import DataError
 from layered.data.loader import DataLoader
 

@@ -1,7 +1,7 @@
 import torch
 
 from layered.core.dispatch import typedispatch
-from layered.core.tensor import TensorBase
+from layered.core.tensor_types import TensorBase
 from layered.data import show as shows
 from layered.data.show import samples_frame, show_batch, show_results
 

@@ -3,7 +3,7 @@ import torch
 
 from layered.core.pipeline import Pipeline
 from layered.core.seed import set_seed
-from layered.core.tensor import TensorBase
+from layered.core.tensor_types import TensorBase
 from layered.core.transform import Transform
 from layered.data.categorize import Categorize, Category, TensorCategory
 from layered.data.datasets import Datasets

@@ -44,3 +44,29 @@ def test_meta_package_brings_everything():
     namespace = {}
     exec("from layered.all import *", namespace)
     assert {"L", "Transform", "DataBlock", "Learner", "Adam", "accuracy"} <= set(namespace)
+
+
+def test_package_faces_are_up_to_date():
+    from write_faces import ROOT, face_source, faces
+
+    stale = [
+        str(init.relative_to(ROOT))
+        for init, package in faces()
+        if init.read_text() != face_source(init, package)
+    ]
+    assert not stale, f"run `python scripts/write_faces.py`: {stale}"
+
+
+@pytest.mark.parametrize("part", [d.import_name for d in distributions().values() if d.import_name != "all"])
+def test_every_face_name_imports_from_the_package_and_matches_all(part):
+    face = importlib.import_module(f"layered.{part}")
+    star = {}
+    exec(f"from layered.{part}.all import *", star)
+    names = [n for n in face.__all__ if n != "__version__"]
+    assert names, f"layered.{part} exports nothing"
+    for name in names:
+        assert getattr(face, name) is star.get(name), (
+            f"layered.{part}.{name} is not what layered.{part}.all gives"
+        )
+    missing = set(names) - set(star)
+    assert not missing, f"layered.{part}.all misses {sorted(missing)}"

@@ -11,7 +11,7 @@ from layered.tabular.dataloaders import TabDataLoader, TabularDataLoaders
 from layered.tabular.errors import TabularError
 from layered.tabular.procs import Categorify, FillMissing, Normalize
 from layered.tabular.tabular_pandas import TabularPandas
-from layered.train.loss import CrossEntropyLossFlat, MSELossFlat
+from layered.train.losses.flattened import CrossEntropyLossFlat, MSELossFlat
 
 PROCS = [Categorify, FillMissing, Normalize]
 

@@ -12,10 +12,10 @@ from layered.tabular.errors import TabularError
 from layered.tabular.learner import tabular_learner
 from layered.tabular.procs import Categorify, FillMissing, Normalize
 from layered.tabular.tabular_pandas import TabularPandas
-from layered.train.export import load_learner
 from layered.train.learner import Learner
-from layered.train.loss import CrossEntropyLossFlat, MSELossFlat
-from layered.train.metrics_classification import accuracy
+from layered.train.losses.flattened import CrossEntropyLossFlat, MSELossFlat
+from layered.train.metrics.classification import accuracy
+from layered.train.saving.export import load_learner
 
 PROCS = [Categorify, FillMissing, Normalize]
 

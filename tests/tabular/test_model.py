@@ -8,7 +8,7 @@ from layered.tabular.errors import TabularError
 from layered.tabular.model import TabularModel, emb_sz_rule, get_emb_sz, tabular_config
 from layered.tabular.procs import Categorify, FillMissing, Normalize
 from layered.tabular.tabular_pandas import TabularPandas
-from layered.train.layers import LinBnDrop, SigmoidRange
+from layered.train.nn.layers import LinBnDrop, SigmoidRange
 
 
 def test_emb_sz_rule():

@@ -21,8 +21,8 @@ from layered.text.learner import (
     text_classifier_learner,
 )
 from layered.text.tokenizers import Tokenizer
-from layered.train.export import load_learner
-from layered.train.metrics_classification import accuracy
+from layered.train.metrics.classification import accuracy
+from layered.train.saving.export import load_learner
 
 CFG = {"emb_sz": 16, "n_hid": 32, "n_layers": 2}
 SUBJECTS, VERBS, OBJECTS = (

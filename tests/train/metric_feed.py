@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import torch
 
-from layered.train.metric import mk_metric
+from layered.train.metrics.metric import mk_metric
 
 
 def feed(metric, preds, targs, sizes):

@@ -27,9 +27,9 @@ from layered.train.distributed import (
 )
 from layered.train.errors import TrainError
 from layered.train.learner import Learner
-from layered.train.loss import CrossEntropyLossFlat
-from layered.train.metric import AccumMetric
-from layered.train.metrics_classification import accuracy
+from layered.train.losses.flattened import CrossEntropyLossFlat
+from layered.train.metrics.classification import accuracy
+from layered.train.metrics.metric import AccumMetric
 
 HERE = Path(__file__).parent
 WORLD, GLOBAL_BS = 2, 16

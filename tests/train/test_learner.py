@@ -18,9 +18,9 @@ from layered.train.callback import (
 )
 from layered.train.errors import TrainError
 from layered.train.learner import Learner
-from layered.train.loss import CrossEntropyLossFlat, MSELossFlat
-from layered.train.metrics_classification import accuracy
-from layered.train.optimizers import SGD
+from layered.train.losses.flattened import CrossEntropyLossFlat, MSELossFlat
+from layered.train.metrics.classification import accuracy
+from layered.train.optim.algorithms import SGD
 
 
 def quiet(learn):

@@ -15,8 +15,8 @@ from layered.data.blocks import CategoryBlock, TransformBlock
 from layered.data.data_block import DataBlock
 from layered.data.splitters import RandomSplitter
 from layered.train.learner import Learner
-from layered.train.loss import CrossEntropyLossFlat
-from layered.train.metrics_classification import accuracy
+from layered.train.losses.flattened import CrossEntropyLossFlat
+from layered.train.metrics.classification import accuracy
 
 G = torch.Generator().manual_seed(0)
 LABELS = torch.randint(0, 3, (300,), generator=G)

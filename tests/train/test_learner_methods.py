@@ -3,8 +3,8 @@
 import torch
 from train_tasks import class_task, mlp
 
+from layered.train.callbacks.mixed_precision import MixedPrecision
 from layered.train.learner import Learner
-from layered.train.mixed_precision import MixedPrecision
 
 
 def make_learner():

@@ -14,7 +14,7 @@ from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
 from layered.core.seed import set_seed
 from layered.train.interpret import ClassificationInterpretation
-from layered.train.loss import CrossEntropyLossFlat
+from layered.train.losses.flattened import CrossEntropyLossFlat
 from layered.vision.dataloaders import ImageDataLoaders, SegmentationDataLoaders
 from layered.vision.interpret import SegmentationInterpretation
 from layered.vision.learner import vision_learner

@@ -12,9 +12,9 @@ from torch import nn
 from layered.core.seed import set_seed
 from layered.data.data_block import DataBlock
 from layered.data.splitters import RandomSplitter
-from layered.train.layers import AdaptiveConcatPool2d, SigmoidRange
-from layered.train.loss import CrossEntropyLossFlat, MSELossFlat
-from layered.train.metrics_classification import accuracy
+from layered.train.losses.flattened import CrossEntropyLossFlat, MSELossFlat
+from layered.train.metrics.classification import accuracy
+from layered.train.nn.layers import AdaptiveConcatPool2d, SigmoidRange
 from layered.vision.blocks import ImageBlock, PointBlock
 from layered.vision.dataloaders import ImageDataLoaders
 from layered.vision.errors import VisionError

@@ -9,7 +9,7 @@ from PIL import Image
 from layered.core.seed import set_seed
 from layered.data.data_block import DataBlock
 from layered.data.splitters import RandomSplitter
-from layered.train.loss import MSELossFlat
+from layered.train.losses.flattened import MSELossFlat
 from layered.vision.blocks import ImageBlock, PointBlock
 from layered.vision.item_transforms import Resize
 from layered.vision.learner import vision_learner

@@ -5,8 +5,8 @@ import pytest
 import torch
 from PIL import Image
 
-from layered.core.tensor import retain_type
-from layered.data.collate import collate
+from layered.core.tensor_types import retain_type
+from layered.data.collation import collate
 from layered.vision.errors import VisionError
 from layered.vision.types import (
     LabeledBBox,

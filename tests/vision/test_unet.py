@@ -7,8 +7,8 @@ import torch
 import torchvision
 from torch import nn
 
-from layered.train.layers import SelfAttention
-from layered.train.spec import from_spec, to_spec
+from layered.train.nn.layers import SelfAttention
+from layered.train.saving.spec import from_spec, to_spec
 from layered.vision.errors import VisionError
 from layered.vision.learner import create_body
 from layered.vision.unet import DynamicUnet, UnetBlock

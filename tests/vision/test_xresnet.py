@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from layered.train.layers import Mish, ResBlock, SimpleSelfAttention
+from layered.train.nn.layers import Mish, ResBlock, SimpleSelfAttention
 from layered.vision import xresnet as xr
 from layered.vision.errors import VisionError
 

@@ -29,7 +29,7 @@ from layered.data.splitters import RandomSplitter
 from layered.tabular.dataloaders import TabDataLoader
 from layered.tabular.procs import Categorify
 from layered.tabular.tabular_pandas import TabularPandas
-from layered.train.loss import MSELossFlat
+from layered.train.losses.flattened import MSELossFlat
 
 __all__ = ["CollabDataLoader", "CollabDataLoaders", "TabularCollab"]
 

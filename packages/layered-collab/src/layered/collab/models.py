@@ -17,7 +17,7 @@ from torch import nn
 
 from layered.collab.errors import CollabError
 from layered.tabular.model import TabularModel
-from layered.train.layers import Embedding, SigmoidRange
+from layered.train.nn.layers import Embedding, SigmoidRange
 
 __all__ = ["EmbeddingDotBias", "EmbeddingNN"]
 

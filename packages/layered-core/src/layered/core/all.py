@@ -8,10 +8,11 @@ from layered.core.delegation import *
 from layered.core.device import *
 from layered.core.dispatch import *
 from layered.core.errors import *
-from layered.core.funcs_kwargs import *
+from layered.core.lazy import *
+from layered.core.method_kwargs import *
 from layered.core.nested import *
-from layered.core.patch import *
+from layered.core.patching import *
 from layered.core.pipeline import *
 from layered.core.seed import *
-from layered.core.tensor import *
+from layered.core.tensor_types import *
 from layered.core.transform import *

@@ -34,7 +34,7 @@ import torch
 
 from layered.core.dispatch import TypeDispatch
 from layered.core.errors import LayeredError
-from layered.core.tensor import retain_type
+from layered.core.tensor_types import retain_type
 
 __all__ = ["DisplayedTransform", "ItemTransform", "Transform", "TransformTypeError", "noop"]
 

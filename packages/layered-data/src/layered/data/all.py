@@ -5,7 +5,7 @@ from layered.data.archive import *
 from layered.data.blocks import *
 from layered.data.categorize import *
 from layered.data.checksums import *
-from layered.data.collate import *
+from layered.data.collation import *
 from layered.data.config import *
 from layered.data.data_block import *
 from layered.data.dataloaders import *

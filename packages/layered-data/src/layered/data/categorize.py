@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import torch
 
 from layered.core.collection import L
-from layered.core.tensor import TensorBase
+from layered.core.tensor_types import TensorBase
 from layered.core.transform import Transform
 from layered.data.errors import DataError
 

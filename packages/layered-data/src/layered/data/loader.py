@@ -38,9 +38,9 @@ import torch
 import torch.utils.data as tud
 
 from layered.core.device import to_device
-from layered.core.funcs_kwargs import funcs_kwargs
-from layered.core.tensor import retain_types
-from layered.data.collate import collate, convert
+from layered.core.method_kwargs import funcs_kwargs
+from layered.core.tensor_types import retain_types
+from layered.data.collation import collate, convert
 from layered.data.errors import DataError
 from layered.data.in_memory import as_arrays, item_of, slice_arrays
 

@@ -8,7 +8,7 @@ import torch
 
 from layered.core.device import to_cpu
 from layered.core.pipeline import Pipeline
-from layered.core.tensor import retain_type
+from layered.core.tensor_types import retain_type
 from layered.data import show as shows
 from layered.data.loader import DataLoader
 

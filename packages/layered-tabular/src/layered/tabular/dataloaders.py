@@ -20,7 +20,7 @@ from layered.data.loader import DataLoader
 from layered.data.splitters import IndexSplitter, RandomSplitter
 from layered.tabular.errors import TabularError
 from layered.tabular.tabular_pandas import TabularPandas
-from layered.train.loss import CrossEntropyLossFlat, MSELossFlat
+from layered.train.losses.flattened import CrossEntropyLossFlat, MSELossFlat
 
 __all__ = ["TabDataLoader", "TabularDataLoaders"]
 

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from layered.tabular.errors import TabularError
-from layered.train.layers import Embedding, LinBnDrop, SigmoidRange
+from layered.train.nn.layers import Embedding, LinBnDrop, SigmoidRange
 
 __all__ = ["TabularModel", "emb_sz_rule", "get_emb_sz", "tabular_config"]
 

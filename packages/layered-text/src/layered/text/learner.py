@@ -37,9 +37,9 @@ from layered.text.rules import BOS, EOS, PAD, TK_MAJ, TK_REP, TK_UP, TK_WREP
 from layered.text.tokenizers import TextStr, Tokenizer, TokenList
 from layered.train.distributed import barrier_distrib, rank_distrib, unwrap_model
 from layered.train.learner import Learner, atomic_save
-from layered.train.loss import CrossEntropyLossFlat
-from layered.train.metrics_classification import accuracy
-from layered.train.metrics_text import Perplexity
+from layered.train.losses.flattened import CrossEntropyLossFlat
+from layered.train.metrics.classification import accuracy
+from layered.train.metrics.text import Perplexity
 
 __all__ = [
     "LMLearner",

@@ -20,7 +20,7 @@ from torch import nn
 
 from layered.text.awd_lstm import AWD_LSTM, RNNDropout, awd_lstm_clas_config, awd_lstm_lm_config
 from layered.text.errors import TextError
-from layered.train.layers import LinBnDrop, SigmoidRange
+from layered.train.nn.layers import LinBnDrop, SigmoidRange
 
 __all__ = [
     "LinearDecoder",

@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from layered.core.tensor import TensorBase
+from layered.core.tensor_types import TensorBase
 from layered.core.transform import Transform
 from layered.text.errors import TextError
 from layered.text.rules import PAD, SPECIAL_TOKENS, UNK

@@ -34,7 +34,7 @@ from torch.utils.data import DataLoader as TorchDataLoader
 
 from layered.train.callback import Callback
 from layered.train.errors import TrainError
-from layered.train.metric import AccumMetric
+from layered.train.metrics.metric import AccumMetric
 
 __all__ = [
     "DistributedDL",

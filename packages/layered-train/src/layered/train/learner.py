@@ -30,21 +30,21 @@ from layered.train.callback import (
     event_handlers,
     sort_callbacks,
 )
-from layered.train.default_loss import default_loss
+from layered.train.callbacks.lr_finder import LRFinder, SuggestedLRs, valley
+from layered.train.callbacks.mixed_precision import to_bf16, to_fp16, to_fp32
+from layered.train.callbacks.param_scheduler import ParamScheduler
+from layered.train.callbacks.progress import ProgressCallback
+from layered.train.callbacks.recorder import Recorder
+from layered.train.callbacks.train_eval import TrainEvalCallback
 from layered.train.distributed import barrier_distrib, distrib_ctx, rank_distrib, unwrap_model
 from layered.train.errors import TrainError
 from layered.train.gather import GatherPredsCallback
-from layered.train.lr_finder import LRFinder, SuggestedLRs, valley
-from layered.train.metric import mk_metric
-from layered.train.mixed_precision import to_bf16, to_fp16, to_fp32
-from layered.train.optimizers import Adam
-from layered.train.param_scheduler import ParamScheduler
-from layered.train.params import expand_lr, norm_bias_params, norm_params, trainable_params
-from layered.train.progress import ProgressCallback
-from layered.train.recorder import Recorder
-from layered.train.schedule import flat_cos_scheds, one_cycle_scheds, sgdr_scheds
-from layered.train.summary import model_summary
-from layered.train.train_eval import TrainEvalCallback
+from layered.train.losses.default import default_loss
+from layered.train.metrics.metric import mk_metric
+from layered.train.nn.summary import model_summary
+from layered.train.optim.algorithms import Adam
+from layered.train.optim.param_groups import expand_lr, norm_bias_params, norm_params, trainable_params
+from layered.train.optim.schedule import flat_cos_scheds, one_cycle_scheds, sgdr_scheds
 
 __all__ = ["Learner", "atomic_save"]
 
@@ -279,7 +279,9 @@ class Learner:
         continues exactly where it was interrupted.
         """
         if resume_from is not None:
-            from layered.train.checkpoint import ResumeCallback  # the checkpoint module imports this one
+            from layered.train.saving.checkpoint import (
+                ResumeCallback,  # the checkpoint module imports this one
+            )
 
             cbs = [*_list(cbs), ResumeCallback(resume_from)]
         with self.added_cbs(cbs or []):
@@ -313,7 +315,7 @@ class Learner:
         self.n_iter = len(self.dl) if hasattr(self.dl, "__len__") else 0
         # batches of a loader that already places them on our device need no second walk
         placed = getattr(self.dl, "device", None) == self.device
-        # a loader resumed mid-epoch (layered.train.checkpoint) starts at the batch it stopped at
+        # a loader resumed mid-epoch (layered.train.saving.checkpoint) starts at the batch it stopped at
         for i, b in enumerate(self.dl, getattr(self.dl, "first_iter", 0)):
             self.one_batch(i, b, placed)
 
@@ -588,7 +590,7 @@ class Learner:
 
     def export(self, fname: str | Path = "export.pth") -> Path:
         """Write model, loss and inference pipeline to one file that loads without pickle (`load_learner`)."""
-        from layered.train.export import export_learner
+        from layered.train.saving.export import export_learner
 
         # under DDP the first process writes, the others wait for it
         file = export_learner(self, fname) if rank_distrib() == 0 else self.path / fname
@@ -614,7 +616,7 @@ class Learner:
 
     def tta(self, ds_idx: int = 1, dl=None, n: int = 4, beta: float | None = 0.25, use_max: bool = False):
         """Test-time augmentation: predictions averaged over `n` augmented passes and mixed with the plain one."""
-        from layered.train.tta import tta
+        from layered.train.test_time_augmentation import tta
 
         return tta(self, ds_idx=ds_idx, dl=dl, n=n, beta=beta, use_max=use_max)
 

@@ -26,7 +26,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from layered.core.tensor import retain_type
+from layered.core.tensor_types import retain_type
 from layered.core.transform import ItemTransform
 from layered.vision.errors import VisionError
 from layered.vision.types import TensorBBox, TensorImage, TensorMask, TensorPoint

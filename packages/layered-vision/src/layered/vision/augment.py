@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from layered.core.tensor import retain_type
+from layered.core.tensor_types import retain_type
 from layered.core.transform import Transform
 from layered.vision.affine import AffineCoordTfm, Dihedral, Flip, RandomResizedCropGPU, Rotate, Warp, Zoom
 from layered.vision.errors import VisionError

@@ -25,12 +25,12 @@ from torch import nn
 
 from layered.data.categorize import TensorCategory
 from layered.data.normalize import Normalize as _AnyNormalize
-from layered.train.default_loss import default_loss
-from layered.train.hooks import num_features_model
-from layered.train.layers import AdaptiveConcatPool2d, Flatten, LinBnDrop, SigmoidRange
 from layered.train.learner import Learner
-from layered.train.loss import CrossEntropyLossFlat, MSELossFlat
-from layered.train.optimizers import Adam
+from layered.train.losses.default import default_loss
+from layered.train.losses.flattened import CrossEntropyLossFlat, MSELossFlat
+from layered.train.nn.hooks import num_features_model
+from layered.train.nn.layers import AdaptiveConcatPool2d, Flatten, LinBnDrop, SigmoidRange
+from layered.train.optim.algorithms import Adam
 from layered.vision.errors import VisionError
 from layered.vision.normalize import Normalize, imagenet_stats
 from layered.vision.types import PILMask, TensorMask, TensorPoint

@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from layered.core.tensor import retain_type
+from layered.core.tensor_types import retain_type
 from layered.core.transform import Transform
 from layered.vision.errors import VisionError
 from layered.vision.types import TensorImage

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from layered.core.tensor import TensorBase
+from layered.core.tensor_types import TensorBase
 from layered.vision.errors import VisionError
 from layered.vision.image_io import convert_image, load_image, load_mask, mask_values
 

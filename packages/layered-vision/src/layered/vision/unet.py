@@ -18,8 +18,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from layered.train.hooks import model_sizes
-from layered.train.layers import (
+from layered.train.learner import Learner
+from layered.train.losses.flattened import CrossEntropyLossFlat
+from layered.train.nn.hooks import model_sizes
+from layered.train.nn.layers import (
     BatchNorm,
     ConvLayer,
     NormType,
@@ -28,9 +30,7 @@ from layered.train.layers import (
     SelfAttention,
     SigmoidRange,
 )
-from layered.train.learner import Learner
-from layered.train.loss import CrossEntropyLossFlat
-from layered.train.optimizers import Adam
+from layered.train.optim.algorithms import Adam
 from layered.vision.errors import VisionError
 from layered.vision.learner import BodyHeadSplitter, arch_meta, create_body, get_c, normalize_dls
 from layered.vision.xresnet import init_cnn

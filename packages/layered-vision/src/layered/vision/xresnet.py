@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from layered.train.layers import ConvLayer, Flatten, ResBlock
+from layered.train.nn.layers import ConvLayer, Flatten, ResBlock
 from layered.vision.errors import VisionError
 
 __all__ = [

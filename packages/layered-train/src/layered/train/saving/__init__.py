@@ -1,0 +1,18 @@
+"""Saving: learner export and load, resumable checkpoints."""
+
+from layered.core.lazy import lazy_face
+
+_WHERE = {
+    "CheckpointCallback": "layered.train.saving.checkpoint",
+    "ResumeCallback": "layered.train.saving.checkpoint",
+    "load_checkpoint": "layered.train.saving.checkpoint",
+    "rng_states": "layered.train.saving.checkpoint",
+    "set_rng_states": "layered.train.saving.checkpoint",
+    "export_learner": "layered.train.saving.export",
+    "load_learner": "layered.train.saving.export",
+    "from_spec": "layered.train.saving.spec",
+    "to_spec": "layered.train.saving.spec",
+}
+
+__all__ = list(_WHERE)
+__getattr__, __dir__ = lazy_face(__name__, _WHERE)
