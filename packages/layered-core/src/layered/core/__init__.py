@@ -5,6 +5,7 @@ from layered.core.lazy import lazy_face
 __version__ = "0.1.0"
 
 _WHERE = {
+    "atomic_save": "layered.core.atomic",
     "atomic_write": "layered.core.atomic",
     "StoreAttrError": "layered.core.attributes",
     "store_attr": "layered.core.attributes",

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_save", "atomic_write"]
 
 
 @contextlib.contextmanager
@@ -34,3 +34,11 @@ def atomic_write(file: str | Path, mode: str = "wb", **open_kwargs: Any) -> Iter
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def atomic_save(obj: Any, file: str | Path) -> None:
+    """`torch.save` `obj` through `atomic_write`: `file` appears whole or not at all."""
+    import torch  # here, so that plain-file writers do not pay for importing torch
+
+    with atomic_write(file) as f:
+        torch.save(obj, f)

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from layered.core.atomic import atomic_write
+from layered.core.atomic import atomic_save, atomic_write
 from layered.data.config import layered_home
 from layered.text.callbacks import ModelResetter, RNNCallback, RNNRegularizer
 from layered.text.errors import TextError
@@ -36,7 +36,7 @@ from layered.text.numericalize import Numericalize
 from layered.text.rules import BOS, EOS, PAD, TK_MAJ, TK_REP, TK_UP, TK_WREP
 from layered.text.tokenizers import TextStr, Tokenizer, TokenList
 from layered.train.distributed import barrier_distrib, rank_distrib, unwrap_model
-from layered.train.learner import Learner, atomic_save
+from layered.train.learner import Learner
 from layered.train.losses.flattened import CrossEntropyLossFlat
 from layered.train.metrics.classification import accuracy
 from layered.train.metrics.text import Perplexity

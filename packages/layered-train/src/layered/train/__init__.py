@@ -59,7 +59,6 @@ _WHERE = {
     "ClassificationInterpretation": "layered.train.interpret",
     "Interpretation": "layered.train.interpret",
     "Learner": "layered.train.learner",
-    "atomic_save": "layered.train.learner",
     "default_loss": "layered.train.losses.default",
     "register_default_loss": "layered.train.losses.default",
     "BCEWithLogitsLossFlat": "layered.train.losses.flattened",

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from layered.core.atomic import atomic_write
+from layered.core.atomic import atomic_save
 from layered.core.device import default_device, to_device
 from layered.train.callback import (
     Callback,
@@ -46,7 +46,7 @@ from layered.train.optim.algorithms import Adam
 from layered.train.optim.param_groups import expand_lr, norm_bias_params, norm_params, trainable_params
 from layered.train.optim.schedule import flat_cos_scheds, one_cycle_scheds, sgdr_scheds
 
-__all__ = ["Learner", "atomic_save"]
+__all__ = ["Learner"]
 
 
 def _tuple(x) -> tuple:
@@ -623,12 +623,6 @@ class Learner:
     def summary(self, *xb) -> str:
         """Per-layer output shapes and parameter counts, totals, optimizer, loss and callbacks."""
         return model_summary(self, *xb)
-
-
-def atomic_save(obj, file: str | Path) -> None:
-    """`torch.save` to a temporary file beside `file`, then rename: a crash never leaves half a file."""
-    with atomic_write(file) as f:
-        torch.save(obj, f)
 
 
 def _reorder(v, order):

@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from layered.core.atomic import atomic_save
 from layered.train.callback import Callback
 from layered.train.distributed import barrier_distrib, rank_distrib, unwrap_model
 from layered.train.errors import TrainError
-from layered.train.learner import atomic_save
 
 __all__ = ["CheckpointCallback", "ResumeCallback", "load_checkpoint", "rng_states", "set_rng_states"]
 

@@ -19,10 +19,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from layered.core.atomic import atomic_save
 from layered.train import __version__
 from layered.train.callback import Callback
 from layered.train.errors import TrainError
-from layered.train.learner import Learner, atomic_save
+from layered.train.learner import Learner
 from layered.train.saving.spec import from_spec, to_spec
 
 __all__ = ["export_learner", "load_learner"]
