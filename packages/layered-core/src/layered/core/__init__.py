@@ -7,6 +7,7 @@ __version__ = "0.1.0"
 _WHERE = {
     "atomic_save": "layered.core.atomic",
     "atomic_write": "layered.core.atomic",
+    "remove_stale_temporaries": "layered.core.atomic",
     "StoreAttrError": "layered.core.attributes",
     "store_attr": "layered.core.attributes",
     "L": "layered.core.collection",
