@@ -12,8 +12,11 @@ under `spawn`; the tokenizer and rules are checked to pickle before any worker s
 from __future__ import annotations
 
 import hashlib
+import itertools
+import json
 import os
 import pickle
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -145,28 +148,130 @@ def run_tokenizer(
     return out
 
 
+# The token cache: one file per source, data only, readable without running anything from it.
+#
+#   line 1   JSON header: {"format": _CACHE_FORMAT, "key": ..., "vocab_bytes": V, "n_ids": N, "n_docs": D}
+#   V bytes  the distinct tokens, a JSON list of strings, in order of first appearance
+#   4N bytes each token of every document, as its index in that list (little-endian uint32)
+#   8D bytes the number of tokens of each document (little-endian uint64)
+#
+# The key is compared as soon as the header is read: a file for other inputs or settings is never
+# read further. Every size and index is checked before use; anything unexpected ignores the file.
+_CACHE_FORMAT = "layered-text-tokens-2"
+_CACHE_SUFFIX = ".ltok"
+_MAX_HEADER_BYTES = 1 << 20
+
+
+class _BadCache(Exception):
+    """The cache file is not one this version wrote for this key: ignore it and rebuild."""
+
+
 def _cache_file(cache_dir: Path, source: str) -> Path:
-    return Path(cache_dir) / f"tokens-{digest([source])[:20]}.pkl"
+    return Path(cache_dir) / f"tokens-{digest([source])[:20]}{_CACHE_SUFFIX}"
+
+
+def _encode_tokens(key: str, tokens: list) -> list[bytes] | None:
+    """The cache file's bytes for `tokens`, in parts; None if they are not lists of strings."""
+    import numpy as np
+
+    index: dict[str, int] = {}
+    ids: list[int] = []
+    lengths: list[int] = []
+    try:
+        for doc in tokens:
+            n = 0
+            for t in doc:
+                i = index.get(t)
+                if i is None:
+                    i = index[t] = len(index)
+                ids.append(i)
+                n += 1
+            lengths.append(n)
+    except TypeError:  # a document that is not iterable, or a token that cannot be hashed
+        return None
+    if not all(type(t) is str for t in index):
+        return None
+    vocab = json.dumps(list(index), ensure_ascii=False).encode("utf8", "surrogatepass")
+    header = {
+        "format": _CACHE_FORMAT,
+        "key": key,
+        "vocab_bytes": len(vocab),
+        "n_ids": len(ids),
+        "n_docs": len(lengths),
+    }
+    return [
+        json.dumps(header, ensure_ascii=True).encode("ascii") + b"\n",
+        vocab,
+        np.asarray(ids, dtype="<u4").tobytes(),
+        np.asarray(lengths, dtype="<u8").tobytes(),
+    ]
+
+
+def _read_cache(path: Path, key: str) -> list[list[str]]:
+    """The token lists in the cache file `path` if it was written for `key`; else `_BadCache`."""
+    import numpy as np
+
+    with open(path, "rb") as f:
+        line = f.readline(_MAX_HEADER_BYTES)
+        if not line.endswith(b"\n"):
+            raise _BadCache("no header line")
+        try:
+            header = json.loads(line)
+        except ValueError as e:
+            raise _BadCache(f"header is not JSON: {e}") from e
+        if not isinstance(header, dict) or header.get("format") != _CACHE_FORMAT:
+            raise _BadCache("another format")
+        if header.get("key") != key:
+            raise _BadCache("written for other inputs or settings")
+        sizes = [header.get(k) for k in ("vocab_bytes", "n_ids", "n_docs")]
+        if not all(type(n) is int and n >= 0 for n in sizes):
+            raise _BadCache(f"bad sizes {sizes}")
+        n_vocab_bytes, n_ids, n_docs = sizes
+        expected = len(line) + n_vocab_bytes + 4 * n_ids + 8 * n_docs
+        if os.fstat(f.fileno()).st_size != expected:
+            raise _BadCache(f"{os.fstat(f.fileno()).st_size} bytes where the header says {expected}")
+        body = f.read()
+    if len(body) != expected - len(line):
+        raise _BadCache("changed while read")
+    try:
+        vocab = json.loads(body[:n_vocab_bytes].decode("utf8", "surrogatepass"))
+    except ValueError as e:
+        raise _BadCache(f"vocabulary is not JSON: {e}") from e
+    if type(vocab) is not list or not all(type(t) is str for t in vocab):
+        raise _BadCache("vocabulary is not a list of strings")
+    ids = np.frombuffer(body, dtype="<u4", count=n_ids, offset=n_vocab_bytes)
+    lengths = np.frombuffer(body, dtype="<u8", count=n_docs, offset=n_vocab_bytes + 4 * n_ids)
+    if n_ids and int(ids.max()) >= len(vocab):
+        raise _BadCache("a token index past the vocabulary")
+    ends = list(itertools.accumulate(lengths.tolist()))  # Python integers: no overflow
+    if (ends[-1] if ends else 0) != n_ids:
+        raise _BadCache("document lengths do not add up to the tokens")
+    flat = np.array(vocab, dtype=object)[ids].tolist() if n_ids else []
+    return [flat[a:b] for a, b in zip([0, *ends[:-1]], ends)]
 
 
 def cached(cache_dir: str | Path | None, source: str, key: str, compute: Callable[[], list]) -> list:
     """`compute()`, kept in `cache_dir` under `source` and reused while `key` is unchanged.
 
-    One file per source: a changed key (inputs or settings) recomputes and replaces it. The file
-    is written atomically (a temporary file in the same folder, then renamed over).
+    One file per source, holding only data (a JSON header with the key, the distinct tokens as
+    JSON, their indices as integers): reading it never runs code. The key is compared before
+    anything else is read; a file with another key, or corrupt, truncated or foreign, is ignored,
+    and the freshly computed tokens replace it, written atomically. Tokens that are not lists of
+    strings are returned uncached.
     """
     if cache_dir is None:
         return compute()
     path = _cache_file(Path(cache_dir), source)
-    if path.exists():
-        try:
-            with open(path, "rb") as f:
-                stored = pickle.load(f)
-            if stored.get("key") == key:
-                return stored["tokens"]
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError):
-            pass  # unreadable or from another version: recompute and replace it
+    try:
+        return _read_cache(path, key)
+    except (OSError, _BadCache, ValueError, OverflowError):
+        pass  # absent, unreadable, stale or not ours: recompute and replace it
     tokens = compute()
+    parts = _encode_tokens(key, tokens)
+    if parts is None:
+        warnings.warn(f"tokens for {source!r} are not lists of strings: not cached in {path}", stacklevel=2)
+        return tokens
     with atomic_write(path) as f:
-        pickle.dump({"key": key, "tokens": tokens}, f, protocol=pickle.HIGHEST_PROTOCOL)
+        for part in parts:
+            f.write(part)
     return tokens
