@@ -1,6 +1,7 @@
-"""extract_archive on tar (gz, bz2, xz) and zip archives built here: contents, refusals, atomicity."""
+"""extract_archive on tar (gz, bz2, xz) and zip archives built here: contents, refusals, link tricks, bombs, atomicity."""
 
 import io
+import re
 import tarfile
 import zipfile
 
@@ -165,3 +166,196 @@ def test_not_an_archive_and_truncated_archive_raise_data_errors(tmp_path):
     with pytest.raises(DataError, match="is not a file"):
         extract_archive(tmp_path / "missing.tgz", tmp_path / "c")
     assert leftovers(tmp_path) == ["cut.tar", "junk.tgz", "whole.tar"]
+
+
+# --- link tricks and bombs -------------------------------------------------------------------------
+
+
+def nothing_escaped(tmp_path, *allowed):
+    """Only `allowed` (and the archive files) sit in tmp_path, and no member named 'marker' was written anywhere."""
+    assert not any(p.name == "marker" for p in tmp_path.rglob("*"))
+    assert sorted(
+        p.name for p in tmp_path.iterdir() if not p.name.endswith((".tgz", ".tar", ".zip", ".xz", ".bz2"))
+    ) == sorted(allowed)
+
+
+def test_a_hardlink_to_a_regular_file_member_is_extracted(tmp_path):
+    members = [("a.txt", "file", b"data"), ("b.txt", "hard", "a.txt")]
+    out = extract_archive(make_tar(tmp_path / "hard.tgz", members), tmp_path / "out")
+    assert (out / "b.txt").read_bytes() == b"data" and (out / "b.txt").stat().st_nlink == 2
+
+
+@pytest.mark.parametrize(
+    ("members", "member", "reason"),
+    [
+        (
+            [("real.txt", "file", b"x"), ("sl", "sym", "real.txt"), ("hl", "hard", "sl")],
+            "hl",
+            "hardlinks to the link member 'sl'",
+        ),
+        (
+            [
+                ("d", "dir", None),
+                ("d/sl", "sym", "../real.txt"),
+                ("real.txt", "file", b"x"),
+                ("hl", "hard", "d/sl"),
+            ],
+            "hl",
+            "hardlinks to the link member 'd/sl'",
+        ),
+        (
+            [("a", "file", b"x"), ("b", "hard", "a"), ("c", "hard", "b")],
+            "c",
+            "hardlinks to the link member 'b'",
+        ),
+        ([("h", "hard", "later"), ("later", "file", b"x")], "h", "not a regular file member before it"),
+        ([("h", "hard", "missing")], "h", "not a regular file member before it"),
+        ([("d", "dir", None), ("h", "hard", "d")], "h", "not a regular file member before it"),
+        ([("x", "file", b"x"), ("x2", "sym", "x"), ("h", "hard", "./x2")], "h", "link member './x2'"),
+    ],
+)
+def test_hardlinks_to_links_chains_and_non_files_are_refused(tmp_path, members, member, reason):
+    (tmp_path / "outside").mkdir()
+    archive = make_tar(tmp_path / "links.tgz", [*members, ("marker", "file", b"ran")])
+    with pytest.raises(DataError) as err:
+        extract_archive(archive, tmp_path / "out" / "dest")
+    message = str(err.value)
+    assert f"member {member!r}" in message and reason in message and str(archive) in message
+    assert leftovers(tmp_path / "out") == [] and leftovers(tmp_path / "outside") == []
+    nothing_escaped(tmp_path, "out", "outside")
+
+
+ZEROS = 24 * 2**20  # 24 MiB of zeros: a few KB once compressed
+
+
+def zip_bomb(path):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("ok.txt", b"fine")
+        zf.writestr("bomb.bin", bytes(ZEROS))
+        zf.writestr("marker", b"ran")
+    return path
+
+
+def tar_bomb(path, mode):
+    return make_tar(
+        path,
+        [("ok.txt", "file", b"fine"), ("bomb.bin", "file", bytes(ZEROS)), ("marker", "file", b"ran")],
+        mode,
+    )
+
+
+BOMBS = {
+    "zip": lambda tmp: zip_bomb(tmp / "bomb.zip"),
+    "tgz": lambda tmp: tar_bomb(tmp / "bomb.tgz", "w:gz"),
+    "tar.bz2": lambda tmp: tar_bomb(tmp / "bomb.tar.bz2", "w:bz2"),
+    "tar.xz": lambda tmp: tar_bomb(tmp / "bomb.tar.xz", "w:xz"),
+}
+
+
+@pytest.mark.parametrize("kind", list(BOMBS))
+def test_a_compression_bomb_is_refused_by_the_default_ratio_limit(tmp_path, kind):
+    archive = BOMBS[kind](tmp_path)
+    assert archive.stat().st_size * 100 < ZEROS  # it is a bomb: over 100 times smaller than its content
+    with pytest.raises(DataError) as err:
+        extract_archive(archive, tmp_path / "out" / "dest")
+    message = str(err.value)
+    assert str(archive) in message and "member 'bomb.bin'" in message and "max_ratio=100.0" in message
+    assert f"brings the extracted size to {ZEROS + 4} bytes" in message
+    assert leftovers(tmp_path / "out") == []
+    nothing_escaped(tmp_path, "out")
+
+
+@pytest.mark.parametrize("kind", ["zip", "tgz"])
+def test_a_bomb_is_refused_by_a_low_byte_limit_and_extracts_when_trusted(tmp_path, kind):
+    archive = BOMBS[kind](tmp_path)
+    with pytest.raises(DataError, match=r"member 'bomb\.bin' .* past max_bytes=1000000; pass a larger"):
+        extract_archive(archive, tmp_path / "out", max_bytes=1_000_000, max_ratio=None)
+    nothing_escaped(tmp_path)
+    out = extract_archive(archive, tmp_path / "out", max_bytes=ZEROS + 10, max_ratio=None)
+    assert (out / "bomb.bin").stat().st_size == ZEROS and (out / "marker").read_bytes() == b"ran"
+
+
+def test_the_byte_limit_counts_every_member_and_names_the_one_past_it(tmp_path):
+    members = [(f"f{i}.txt", "file", b"x" * 300) for i in range(5)]
+    archive = make_tar(tmp_path / "many.tgz", members)
+    with pytest.raises(
+        DataError, match=r"member 'f3\.txt' brings the extracted size to 1200 bytes, past max_bytes=1000"
+    ):
+        extract_archive(archive, tmp_path / "out", max_bytes=1000)
+    assert extract_archive(archive, tmp_path / "out", max_bytes=1500) == tmp_path / "out"
+    zipped = make_zip(tmp_path / "many.zip", [(name, data) for name, _, data in members])
+    with pytest.raises(DataError, match=r"member 'f3\.txt' brings the extracted size to 1200 bytes"):
+        extract_archive(zipped, tmp_path / "out2", max_bytes=1000)
+    nothing_escaped(tmp_path, "out")
+
+
+def test_a_tar_header_declaring_a_terabyte_is_refused_before_its_data_is_read(tmp_path):
+    path = tmp_path / "huge.tar"
+    with tarfile.open(path, "w") as tf:
+        info = tarfile.TarInfo("huge.bin")
+        info.size = 2**40
+        tf.addfile(info)  # the header alone: the data is not there
+    with pytest.raises(
+        DataError,
+        match=r"member 'huge\.bin' brings the extracted size to 1099511627776 bytes, past max_bytes",
+    ):
+        extract_archive(path, tmp_path / "out")
+    nothing_escaped(tmp_path)
+
+
+def test_small_repetitive_archives_pass_the_ratio_limit(tmp_path):
+    archive = make_tar(tmp_path / "small.tgz", [("zeros.bin", "file", bytes(2**20))])
+    assert archive.stat().st_size * 100 < 2**20
+    out = extract_archive(archive, tmp_path / "out")
+    assert (out / "zeros.bin").read_bytes() == bytes(2**20)
+
+
+def test_an_archive_larger_than_the_free_space_is_refused(tmp_path, monkeypatch):
+    import shutil
+
+    from layered.data import archive as archive_module
+
+    real = shutil.disk_usage
+    monkeypatch.setattr(archive_module.shutil, "disk_usage", lambda p: real(p)._replace(free=500))
+    archive = make_tar(tmp_path / "tiny.tgz", [("a.bin", "file", b"x" * 400), ("b.bin", "file", b"x" * 200)])
+    with pytest.raises(
+        DataError,
+        match=r"member 'b\.bin' brings the extracted size to 600 bytes, more than the 500 bytes free",
+    ):
+        extract_archive(archive, tmp_path / "out")
+    nothing_escaped(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_bytes": 0}, "max_bytes must be a positive integer or None, got 0"),
+        ({"max_bytes": -5}, "max_bytes must be a positive integer or None, got -5"),
+        ({"max_bytes": True}, "max_bytes must be a positive integer or None, got True"),
+        ({"max_bytes": 1.5}, "max_bytes must be a positive integer or None, got 1.5"),
+        ({"max_ratio": 0}, "max_ratio must be a positive number or None, got 0"),
+        ({"max_ratio": float("nan")}, "max_ratio must be a positive number or None, got nan"),
+        ({"max_ratio": "10"}, "max_ratio must be a positive number or None, got '10'"),
+    ],
+)
+def test_bad_limits_are_refused(tmp_path, kwargs, message):
+    archive = make_tar(tmp_path / "tiny.tgz", DATASET)
+    with pytest.raises(DataError, match=re.escape(message)):
+        extract_archive(archive, tmp_path / "out", **kwargs)
+    nothing_escaped(tmp_path)
+
+
+def test_untar_data_passes_the_limits_through(tmp_path):
+    from layered.data.external import untar_data
+
+    archives = tmp_path / "archives"
+    archives.mkdir()
+    tar_bomb(archives / "bomb.tgz", "w:gz")  # already downloaded: the unreachable address is never asked
+    url = "http://127.0.0.1:9/bomb.tgz"
+    with pytest.raises(DataError, match=r"max_ratio=100\.0"):
+        untar_data(url, archive=archives, data=tmp_path / "data")
+    with pytest.raises(DataError, match="past max_bytes=1000"):
+        untar_data(url, archive=archives, data=tmp_path / "data", max_bytes=1000, max_ratio=None)
+    assert leftovers(tmp_path / "data") == []
+    out = untar_data(url, archive=archives, data=tmp_path / "data", max_ratio=None)
+    assert (out / "bomb.bin").stat().st_size == ZEROS

@@ -5,6 +5,8 @@ from layered.core.lazy import lazy_face
 __version__ = "0.1.0"
 
 _WHERE = {
+    "DEFAULT_MAX_BYTES": "layered.data.archive",
+    "DEFAULT_MAX_RATIO": "layered.data.archive",
     "extract_archive": "layered.data.archive",
     "CategoryBlock": "layered.data.blocks",
     "MultiCategoryBlock": "layered.data.blocks",

@@ -13,7 +13,7 @@ import posixpath
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from layered.data.archive import extract_archive
+from layered.data.archive import DEFAULT_MAX_BYTES, DEFAULT_MAX_RATIO, extract_archive
 from layered.data.config import Config
 from layered.data.download import download_url
 from layered.data.errors import DataError
@@ -102,6 +102,8 @@ def untar_data(
     c_key: str = "data",
     force_download: bool = False,
     sha256: str | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    max_ratio: float | None = DEFAULT_MAX_RATIO,
 ) -> Path:
     """Download and extract the archive at `url` once; return the folder holding its contents.
 
@@ -109,7 +111,8 @@ def untar_data(
     extracted into `<data>/<name>`, `name` being the archive's file name without its suffix and
     `data` defaulting to the `c_key` folder of the layered home (`'data'` or `'models'`). A single
     top-level folder in the archive is unwrapped. When that folder exists it is returned at
-    once; `force_download=True` downloads and extracts again, replacing both.
+    once; `force_download=True` downloads and extracts again, replacing both. `max_bytes` and
+    `max_ratio` bound the extraction (see `extract_archive`).
     """
     config = Config()
     data_dir = Path(data) if data is not None else config.path(c_key)
@@ -118,4 +121,4 @@ def untar_data(
         return dest
     archive_dir = Path(archive) if archive is not None else config.archive
     fname = download_data(url, archive_dir / _file_name(url), force_download=force_download, sha256=sha256)
-    return extract_archive(fname, dest, overwrite=True, unwrap=True)
+    return extract_archive(fname, dest, overwrite=True, unwrap=True, max_bytes=max_bytes, max_ratio=max_ratio)
