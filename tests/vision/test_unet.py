@@ -7,8 +7,8 @@ import torch
 import torchvision
 from torch import nn
 
+from layered.core.config import from_config, to_config
 from layered.train.nn.layers import SelfAttention
-from layered.train.saving.spec import from_spec, to_spec
 from layered.vision.errors import VisionError
 from layered.vision.learner import create_body
 from layered.vision.unet import DynamicUnet, UnetBlock
@@ -67,10 +67,10 @@ def test_unet_block_merges_and_resizes_to_the_skip():
     assert out.shape == (2, (8 + 8) // 2, 9, 11)
 
 
-def test_unet_holds_no_hooks_and_exports_as_a_spec():
+def test_unet_holds_no_hooks_and_exports_as_a_configuration():
     torch.manual_seed(0)
     unet = DynamicUnet(create_body(tiny_xresnet, pretrained=False), 2, 16).eval()
-    rebuilt = from_spec(to_spec(unet)).eval()
+    rebuilt = from_config(*to_config(unet)).eval()
     x = torch.randn(2, 3, 16, 16)
     assert torch.allclose(unet(x), rebuilt(x), atol=1e-6)
 

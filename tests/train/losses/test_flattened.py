@@ -4,6 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from layered.core.config import from_config, to_config
 from layered.data.categorize import TensorCategory
 from layered.train.errors import TrainError
 from layered.train.losses.flattened import (
@@ -18,7 +19,6 @@ from layered.train.losses.flattened import (
     LossError,
     MSELossFlat,
 )
-from layered.train.saving.spec import from_spec, to_spec
 
 G = torch.Generator().manual_seed(0)
 LOGITS = torch.randn(10, 5, generator=G)
@@ -213,7 +213,7 @@ def test_base_loss_flat_wraps_any_loss_class():
     ],
 )
 def test_losses_survive_export(loss):
-    rebuilt = from_spec(to_spec(loss))
+    rebuilt = from_config(*to_config(loss))
     assert type(rebuilt) is type(loss) and rebuilt.axis == loss.axis
     assert rebuilt(LOGITS, LABELS).item() == pytest.approx(loss(LOGITS, LABELS).item())
     rebuilt.reduction = "none"

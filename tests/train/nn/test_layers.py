@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch import nn
 
+from layered.core.config import from_config, to_config
 from layered.train.errors import TrainError
 from layered.train.nn.layers import (
     AdaptiveConcatPool2d,
@@ -17,7 +18,6 @@ from layered.train.nn.layers import (
     SequentialEx,
     SigmoidRange,
 )
-from layered.train.saving.spec import from_spec, to_spec
 
 
 def test_flatten_keeps_batch_dim_unless_full():
@@ -120,6 +120,6 @@ def test_bricks_survive_a_spec_round_trip():
         LinBnDrop(8, 2, p=0.1),
         SigmoidRange(0, 5),
     ).eval()
-    copy = from_spec(to_spec(model)).eval()
+    copy = from_config(*to_config(model)).eval()
     x = torch.randn(2, 3, 8, 8)
     torch.testing.assert_close(copy(x), model(x))

@@ -23,6 +23,7 @@ import pandas as pd
 import torch
 
 from layered.collab.errors import CollabError
+from layered.core.registry import register_serializable
 from layered.data.blocks import RegressionBlock
 from layered.data.dataloaders import DataLoaders
 from layered.data.splitters import RandomSplitter
@@ -34,6 +35,7 @@ from layered.train.losses.flattened import MSELossFlat
 __all__ = ["CollabDataLoader", "CollabDataLoaders", "TabularCollab"]
 
 
+@register_serializable
 class TabularCollab(TabularPandas):
     """A `TabularPandas` whose only inputs are categorical codes: its rows are `(codes, ratings)`.
 
@@ -48,6 +50,7 @@ class TabularCollab(TabularPandas):
         return (cats, *ys)
 
 
+@register_serializable
 class CollabDataLoader(TabDataLoader):
     """A `TabDataLoader` over a `TabularCollab`: batches `(codes, ratings)`, decoded into DataFrames."""
 
@@ -91,6 +94,7 @@ def _pairs_frame(items: Any, names: list) -> pd.DataFrame:
     return pd.DataFrame(pairs, columns=names)
 
 
+@register_serializable
 class CollabDataLoaders(DataLoaders):
     """The training and validation `CollabDataLoader`s of a ratings table, with mean squared error as loss."""
 

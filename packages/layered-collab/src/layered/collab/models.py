@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from layered.collab.errors import CollabError
+from layered.core.registry import register_serializable
 from layered.tabular.model import TabularModel
 from layered.train.nn.layers import Embedding, SigmoidRange
 
@@ -35,6 +36,7 @@ def _check_classes(classes: dict) -> dict:
     return {k: list(v) for k, v in classes.items()}
 
 
+@register_serializable
 class _IdLookup:
     """Reading an embedding by user or item id, through the vocabularies in `classes` (user first)."""
 
@@ -61,6 +63,7 @@ class _IdLookup:
         return layer.weight.detach()[codes].cpu()
 
 
+@register_serializable
 class EmbeddingDotBias(_IdLookup, nn.Module):
     """Matrix factorisation with biases: `rating = user · item + user_bias + item_bias`.
 
@@ -111,6 +114,7 @@ class EmbeddingDotBias(_IdLookup, nn.Module):
         return self._read(self.i_weight if is_item else self.u_weight, ids, is_item)
 
 
+@register_serializable
 class EmbeddingNN(_IdLookup, TabularModel):
     """A `TabularModel` on the user and item embeddings only: `emb_szs` is `[(n_users, size), (n_items, size)]`.
 

@@ -3,6 +3,7 @@
 from layered.core.atomic import *
 from layered.core.attributes import *
 from layered.core.collection import *
+from layered.core.config import *
 from layered.core.creation import *
 from layered.core.delegation import *
 from layered.core.device import *
@@ -13,6 +14,7 @@ from layered.core.method_kwargs import *
 from layered.core.nested import *
 from layered.core.patching import *
 from layered.core.pipeline import *
+from layered.core.registry import *
 from layered.core.seed import *
 from layered.core.tensor_types import *
 from layered.core.transform import *

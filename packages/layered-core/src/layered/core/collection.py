@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from layered.core.errors import LayeredError
+from layered.core.registry import register_serializable
 
 __all__ = ["L", "LIndexError"]
 
@@ -59,6 +60,7 @@ def _equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+@register_serializable
 class L(list):
     """A list that also takes NumPy-style indices and chains `map`, `filter`, `sorted`, ...
 

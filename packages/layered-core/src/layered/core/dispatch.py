@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from layered.core.errors import LayeredError
+from layered.core.registry import register_serializable
 
 __all__ = ["DispatchError", "Explanation", "TypeDispatch", "typedispatch"]
 
@@ -140,6 +141,7 @@ class _BoundDispatch:
         return f"{self.dispatch!r} (bound to a {type(self.inst).__name__})"
 
 
+@register_serializable
 class TypeDispatch:
     """A function chosen by the types of its first one or two positional arguments.
 
@@ -164,6 +166,20 @@ class TypeDispatch:
         self._listeners: weakref.WeakSet = weakref.WeakSet()
         for f in funcs if isinstance(funcs, (list, tuple)) else [funcs]:
             self.add(f)
+
+    def get_config(self) -> dict:
+        """The constructor arguments that rebuild this dispatch (for saved configurations)."""
+        return {
+            "funcs": list(self.funcs),
+            "skip_self": self.skip_self,
+            "name": self.name,
+            "default": self.default,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> TypeDispatch:
+        """Rebuild a dispatch from what `get_config` returned."""
+        return cls(**config)
 
     def __getstate__(self) -> dict:
         # the cache holds the types of whatever was called before (e.g. pandas rows): a copy or an

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from layered.core.collection import L
+from layered.core.registry import register_serializable
 from layered.core.transform import Transform, TransformTypeError
 
 __all__ = ["Pipeline"]
@@ -82,6 +83,7 @@ class _Through:
         return getattr(self.items, name)
 
 
+@register_serializable
 class Pipeline:
     """Compose transforms (plain functions are wrapped) sorted by their `order` (a stable sort).
 

@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from layered.core.errors import LayeredError
+from layered.core.registry import register_serializable
 
 __all__ = [
     "TensorBase",
@@ -73,6 +74,7 @@ def _wrap(ret: Any, cls: type, args: tuple) -> Any:
     return ret
 
 
+@register_serializable
 class TensorBase(_Tensor):
     """Base of semantic tensors: the subclass and its metadata survive torch operations.
 

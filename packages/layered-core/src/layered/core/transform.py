@@ -34,6 +34,7 @@ import torch
 
 from layered.core.dispatch import TypeDispatch
 from layered.core.errors import LayeredError
+from layered.core.registry import register_serializable
 from layered.core.tensor_types import retain_type
 
 __all__ = ["DisplayedTransform", "ItemTransform", "Transform", "TransformTypeError", "noop"]
@@ -44,6 +45,7 @@ _METHODS = ("encodes", "decodes", "setups")
 _ROOTS = frozenset(torch.Tensor.__mro__)
 
 
+@register_serializable
 def noop(x: Any = None, *args, **kwargs) -> Any:
     """Return `x` unchanged."""
     return x
@@ -154,6 +156,7 @@ class _Resolver:
         return h
 
 
+@register_serializable
 class Transform(metaclass=_TransformMeta):
     """A function with `encodes`, an optional inverse `decodes` and an optional `setups`.
 
@@ -289,12 +292,14 @@ def _dispatch_of(tfm: Transform, kind: str) -> TypeDispatch:
     return tfm.__dict__[kind] if kind in tfm.__dict__ else getattr(type(tfm), kind)
 
 
+@register_serializable
 class ItemTransform(Transform):
     """A transform that receives the whole tuple `(x, y, ...)` instead of each element."""
 
     _whole_tuple = True
 
 
+@register_serializable
 class DisplayedTransform(Transform):
     """A transform whose repr shows its settings (the public attributes set in `__init__`)."""
 

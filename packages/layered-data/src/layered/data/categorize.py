@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import torch
 
 from layered.core.collection import L
+from layered.core.registry import register_serializable
 from layered.core.tensor_types import TensorBase
 from layered.core.transform import Transform
 from layered.data.errors import DataError
@@ -26,18 +27,22 @@ __all__ = [
 ]
 
 
+@register_serializable
 class TensorCategory(TensorBase):
     """The index of a single category (a 0-d long tensor; a batch is 1-d)."""
 
 
+@register_serializable
 class TensorMultiCategory(TensorBase):
     """Multi-label targets: indices, or a one-hot float vector after `OneHotEncode`."""
 
 
+@register_serializable
 class TensorRegression(TensorBase):
     """Continuous targets (float)."""
 
 
+@register_serializable
 class Category(str):
     """A decoded category label; `show` puts it as a title on a matplotlib axis or prints it."""
 
@@ -46,6 +51,7 @@ class Category(str):
         return _show_title(str(self), ctx, **kwargs)
 
 
+@register_serializable
 class MultiCategory(L):
     """Decoded multi-label: a list of labels, shown joined with `;`."""
 
@@ -64,6 +70,7 @@ def _show_title(text: str, ctx=None, **kwargs):
     return text
 
 
+@register_serializable
 class CategoryMap(L):
     """A vocabulary: the sorted unique labels (optionally with `#na#` first) and its inverse `o2i`."""
 
@@ -101,6 +108,7 @@ def _is_missing(o) -> bool:
     return o is None or (isinstance(o, float) and o != o)
 
 
+@register_serializable
 class Categorize(Transform):
     """Label ⇄ `TensorCategory` index, with the vocabulary taken from the training labels (sorted).
 
@@ -144,6 +152,7 @@ def _preview(vocab, n: int = 10) -> str:
     return f"{len(vocab)} labels: {shown}" + (", ..." if len(vocab) > n else "")
 
 
+@register_serializable
 class MultiCategorize(Categorize):
     """A list of labels ⇄ `TensorMultiCategory` of indices; vocabulary from every training label."""
 
@@ -174,6 +183,7 @@ class MultiCategorize(Categorize):
         return MultiCategory([self.vocab[int(i)] for i in o])
 
 
+@register_serializable
 class OneHotEncode(Transform):
     """Indices of a multi-label target ⇄ a one-hot float vector of length `c`."""
 
@@ -199,6 +209,7 @@ class OneHotEncode(Transform):
         return TensorMultiCategory(torch.nonzero(o.as_subclass(torch.Tensor) > 0.5).flatten())
 
 
+@register_serializable
 class EncodedMultiCategorize(Categorize):
     """Targets already one-hot encoded (e.g. several 0/1 columns) ⇄ `TensorMultiCategory`, with a vocab."""
 
@@ -220,6 +231,7 @@ class EncodedMultiCategorize(Categorize):
         )
 
 
+@register_serializable
 class RegressionSetup(Transform):
     """Numbers ⇄ float `TensorRegression`; records `c`, the number of outputs."""
 

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import torch
 
+from layered.core.registry import register_serializable
 from layered.data.errors import DataError
 
 __all__ = ["DataLoaders"]
 
 
+@register_serializable
 class DataLoaders:
     """Hold a task's loaders: `train`, `valid`, and more by index.
 

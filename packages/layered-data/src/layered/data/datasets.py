@@ -11,6 +11,7 @@ import torch
 
 from layered.core.collection import L
 from layered.core.pipeline import Pipeline
+from layered.core.registry import register_serializable
 from layered.data.errors import DataError
 from layered.data.tfmd_lists import TfmdLists
 
@@ -23,6 +24,7 @@ def _is_int(i: Any) -> bool:
     return hasattr(i, "__index__") and not isinstance(i, bool)
 
 
+@register_serializable
 class Datasets:
     """`ds[i]` is `(tfms[0](items[i]), tfms[1](items[i]), ...)`; the first `n_inp` are inputs.
 

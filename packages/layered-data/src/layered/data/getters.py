@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from layered.core.collection import L
+from layered.core.registry import register_serializable
 from layered.data.errors import DataError
 
 __all__ = ["ColReader", "FileGetter", "RegexLabeller", "get_files", "parent_label", "using_attr"]
@@ -83,11 +84,13 @@ def FileGetter(
     return get
 
 
+@register_serializable
 def parent_label(o: str | Path) -> str:
     """The name of the folder holding file `o` (a label for `folder/label/file` layouts)."""
     return Path(o).parent.name
 
 
+@register_serializable
 class RegexLabeller:
     """The first group of regex `pat` in the item as a string (the whole match if `pat` has no group).
 
@@ -108,6 +111,7 @@ class RegexLabeller:
         return f"RegexLabeller({self.pat.pattern!r}, match={self.match})"
 
 
+@register_serializable
 class ColReader:
     """Read column(s) `cols` of a row (pandas Series or namedtuple), with `pref`/`suff` and `label_delim`.
 
@@ -155,6 +159,7 @@ class ColReader:
         return f"ColReader({self.cols if len(self.cols) > 1 else self.cols[0]!r})"
 
 
+@register_serializable
 class using_attr:
     """`f(getattr(o, attr))`: apply a labeller to an attribute of the item (e.g. a Path's `name`)."""
 

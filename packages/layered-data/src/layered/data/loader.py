@@ -39,6 +39,7 @@ import torch.utils.data as tud
 
 from layered.core.device import to_device
 from layered.core.method_kwargs import funcs_kwargs
+from layered.core.registry import register_serializable
 from layered.core.tensor_types import retain_types
 from layered.data.collation import collate, convert
 from layered.data.errors import DataError
@@ -109,6 +110,7 @@ def _index_tensor(idxs: Iterable) -> torch.Tensor:
 
 
 @funcs_kwargs
+@register_serializable
 class DataLoader:
     """Batches of `bs` items from `dataset`: anything with `len` and `[i]`, or an iterable.
 

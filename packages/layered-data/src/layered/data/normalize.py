@@ -7,12 +7,14 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from layered.core.registry import register_serializable
 from layered.core.transform import ItemTransform, Transform
 from layered.data.errors import DataError
 
 __all__ = ["Normalize", "ToTensor"]
 
 
+@register_serializable
 class ToTensor(Transform):
     """NumPy arrays and numbers → tensors (applications add their own types, e.g. images)."""
 
@@ -25,6 +27,7 @@ class ToTensor(Transform):
         return torch.tensor(o)
 
 
+@register_serializable
 class Normalize(ItemTransform):
     """`(x - mean) / std` on the inputs of a batch, and the inverse in `decodes`.
 

@@ -11,6 +11,7 @@ import torch
 
 from layered.core.collection import L
 from layered.core.pipeline import Pipeline
+from layered.core.registry import register_serializable
 from layered.data.errors import DataError
 from layered.data.splitters import check_splits
 
@@ -53,6 +54,7 @@ def _with_split(pipe: Pipeline, split_idx: int | None) -> Pipeline:
     return out
 
 
+@register_serializable
 class TfmdLists:
     """`tl[i]` is `tfms(items[i])`, computed on access.
 

@@ -8,6 +8,7 @@ import torch
 
 from layered.core.device import to_cpu
 from layered.core.pipeline import Pipeline
+from layered.core.registry import register_serializable
 from layered.core.tensor_types import retain_type
 from layered.data import show as shows
 from layered.data.loader import DataLoader
@@ -41,6 +42,7 @@ def _with_types(b: Any, types: Any) -> Any:
     return retain_type(b, typ=types)
 
 
+@register_serializable
 class TfmdDL(DataLoader):
     """A DataLoader running Pipelines at `after_item` (per item), `before_batch` and `after_batch`.
 

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 
 from layered.core.device import to_cpu
+from layered.core.registry import register_serializable
 from layered.data.dataloaders import DataLoaders
 from layered.data.loader import DataLoader
 from layered.data.splitters import IndexSplitter, RandomSplitter
@@ -29,6 +30,7 @@ def _plain(t: torch.Tensor) -> torch.Tensor:
     return to_cpu(t.detach()).as_subclass(torch.Tensor)
 
 
+@register_serializable
 class TabDataLoader(DataLoader):
     """A DataLoader over a `TabularPandas`: batches `(cats, conts[, ys])` sliced from its tensors.
 
@@ -116,6 +118,7 @@ def _target_loss(to: TabularPandas) -> Any:
     return CrossEntropyLossFlat() if to.is_classification else MSELossFlat()
 
 
+@register_serializable
 class TabularDataLoaders(DataLoaders):
     """The training and validation `TabDataLoader`s of a `TabularPandas`, with the loss its targets call for."""
 

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from layered.core.registry import register_serializable
 from layered.tabular.errors import TabularError
 from layered.train.nn.layers import Embedding, LinBnDrop, SigmoidRange
 
@@ -61,6 +62,7 @@ def tabular_config(
     }
 
 
+@register_serializable
 class TabularModel(nn.Module):
     """An MLP over embedded categorical codes and (batch-normalised) continuous values.
 

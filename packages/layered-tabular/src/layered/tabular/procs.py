@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from layered.core.registry import register_serializable
 from layered.core.transform import Transform
 from layered.data.normalize import Normalize as _TensorNormalize
 from layered.tabular.dtypes import category_codes, category_levels, smallest_int
@@ -31,6 +32,7 @@ def _all_missing(col, train: pd.Series, proc: str) -> TabularError:
     )
 
 
+@register_serializable
 class FillMissing(Transform):
     """Fill missing continuous values with the training rows' median, mode or `fill_val`.
 
@@ -96,6 +98,7 @@ class FillMissing(Transform):
         return f"FillMissing(fill_strategy={self.fill_strategy!r}, add_col={self.add_col}, na_cols={self.na_cols})"
 
 
+@register_serializable
 class Categorify(Transform):
     """Categorical columns ⇄ integer codes: `0` is `#na#` (missing, or a category training never saw).
 
@@ -137,6 +140,7 @@ class Categorify(Transform):
         return f"Categorify({ {c: len(v) for c, v in self.classes.items()} })"
 
 
+@register_serializable
 class Normalize(_TensorNormalize):
     """`(x - mean) / std` of each continuous column, with the statistics of its training rows.
 

@@ -23,6 +23,7 @@ import pandas as pd
 import torch
 
 from layered.core.pipeline import Pipeline
+from layered.core.registry import register_serializable
 from layered.core.transform import Transform
 from layered.data.in_memory import item_of
 from layered.tabular.dtypes import df_shrink_dtypes
@@ -87,6 +88,7 @@ def _frame_from_state(state: dict) -> pd.DataFrame:
     return df
 
 
+@register_serializable
 class TabularPandas:
     """Categorical, continuous and target columns of `df`, processed by `procs` fitted on the training rows.
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from layered.core.registry import register_serializable
 from layered.core.transform import Transform
 from layered.data.blocks import TransformBlock
 from layered.data.categorize import Categorize, MultiCategorize, RegressionSetup
@@ -31,6 +32,7 @@ def _check_no_nan(to, col) -> None:
         )
 
 
+@register_serializable
 class CategorizeTarget(Transform):
     """One target column of class labels ⇄ class codes `0..c-1` (the vocabulary from the training rows).
 
@@ -83,6 +85,7 @@ class CategorizeTarget(Transform):
         return f"CategorizeTarget(vocab={self.vocab})"
 
 
+@register_serializable
 class RegressionTarget(Transform):
     """Numeric target columns → float32 (decoding leaves them as numbers); missing values raise."""
 

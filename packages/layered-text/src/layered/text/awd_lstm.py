@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
+from layered.core.registry import register_serializable
 from layered.text.errors import TextError
 
 __all__ = [
@@ -64,6 +65,7 @@ def _check_p(p: float, owner: str) -> float:
     return p
 
 
+@register_serializable
 class RNNDropout(nn.Module):
     """Dropout of features with one mask per sequence: `(bs, seq_len, n)` inputs, the mask `(bs, 1, n)`."""
 
@@ -82,6 +84,7 @@ class RNNDropout(nn.Module):
         return f"p={self.p}"
 
 
+@register_serializable
 class EmbeddingDropout(nn.Module):
     """Look up `emb` with whole words dropped: each row of its weight is zeroed with probability `embed_p`.
 
@@ -113,6 +116,7 @@ class EmbeddingDropout(nn.Module):
         return f"embed_p={self.embed_p}"
 
 
+@register_serializable
 class WeightDropout(nn.Module):
     """DropConnect on `module`'s weights named `layer_names` (default: every `weight_hh_*` of an RNN).
 
@@ -149,6 +153,7 @@ class WeightDropout(nn.Module):
         return f"weight_p={self.weight_p}, layer_names={self.layer_names}"
 
 
+@register_serializable
 class AWD_LSTM(nn.Module):
     """A word embedding, then `n_layers` LSTMs (`n_hid` units; the last one `emb_sz`), with dropouts.
 

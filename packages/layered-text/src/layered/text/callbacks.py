@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import torch
 
+from layered.core.registry import register_serializable
 from layered.text.errors import TextError
 from layered.train.callback import Callback
 
@@ -40,6 +41,7 @@ class ModelResetter(Callback):
         self._reset()
 
 
+@register_serializable
 class RNNCallback(Callback):
     """Split a `(prediction, raw_output, dropped_output)` model output; the loss sees the prediction alone.
 

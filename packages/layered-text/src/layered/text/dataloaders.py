@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from layered.core.registry import register_serializable
 from layered.data.blocks import CategoryBlock, MultiCategoryBlock
 from layered.data.data_block import DataBlock
 from layered.data.dataloaders import DataLoaders
@@ -30,6 +31,7 @@ def _column(df: Any, col: Any, what: str) -> Any:
     return col
 
 
+@register_serializable
 class _LabelReader:
     """A row's label, read by a ColReader.
 
@@ -44,6 +46,7 @@ class _LabelReader:
         return self.reader(row)
 
 
+@register_serializable
 class TextDataLoaders(DataLoaders):
     """Loaders for texts: a language model's streams (`is_lm`) or a classifier's sorted, padded batches.
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from layered.core.registry import register_serializable
 from layered.data.tfmd_loader import TfmdDL
 from layered.text.errors import TextError
 from layered.text.numericalize import LMTensorText, TensorText
@@ -34,6 +35,7 @@ def _ids(item: Any, i: int) -> torch.Tensor:
     return x.as_subclass(torch.Tensor)
 
 
+@register_serializable
 class LMDataLoader(TfmdDL):
     """Batches `(x, y)` of `bs` parallel streams of `seq_len` token ids from the numericalized texts of `dataset`.
 

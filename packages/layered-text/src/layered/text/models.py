@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from layered.core.registry import register_serializable
 from layered.text.awd_lstm import AWD_LSTM, RNNDropout, awd_lstm_clas_config, awd_lstm_lm_config
 from layered.text.errors import TextError
 from layered.train.nn.layers import LinBnDrop, SigmoidRange
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 
+@register_serializable
 class LinearDecoder(nn.Module):
     """Encoder outputs `(bs, seq_len, n_hid)` -> next-token scores `(bs, seq_len, n_out)`, after `RNNDropout(output_p)`.
 
@@ -76,6 +78,7 @@ class LinearDecoder(nn.Module):
         return self.decoder(dropped), inp, dropped
 
 
+@register_serializable
 class SequentialRNN(nn.Sequential):
     """An `nn.Sequential` whose `reset()` resets every child that has one (clears carried hidden states)."""
 
@@ -86,6 +89,7 @@ class SequentialRNN(nn.Sequential):
                 child.reset()
 
 
+@register_serializable
 class SentenceEncoder(nn.Module):
     """Run `module` over a batch of padded documents `bptt` tokens at a time; return `(outputs, pad mask)`.
 
@@ -150,6 +154,7 @@ def masked_concat_pool(output: torch.Tensor, mask: torch.Tensor) -> torch.Tensor
     return torch.cat([last, mx, avg], dim=1)
 
 
+@register_serializable
 class PoolingLinearClassifier(nn.Module):
     """The classifier head: concat pooling of `(outputs, mask)`, then `LinBnDrop` blocks of sizes `dims`.
 

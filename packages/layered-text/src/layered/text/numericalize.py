@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from layered.core.registry import register_serializable
 from layered.core.tensor_types import TensorBase
 from layered.core.transform import Transform
 from layered.text.errors import TextError
@@ -18,10 +19,12 @@ from layered.text.tokenizers import TokenList
 __all__ = ["LMTensorText", "Numericalize", "TensorText", "make_vocab"]
 
 
+@register_serializable
 class TensorText(TensorBase):
     """The token ids of a text (1-d; a batch is 2-d)."""
 
 
+@register_serializable
 class LMTensorText(TensorText):
     """The input of a language model: a stretch of the token stream."""
 
@@ -51,6 +54,7 @@ def make_vocab(
     return vocab + [next(fakes) for _ in range(-len(vocab) % 8)]
 
 
+@register_serializable
 class Numericalize(Transform):
     """A `TokenList` -> `TensorText` of vocabulary ids (unknown tokens -> `xxunk`); decodes back.
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import html
 import re
 
+from layered.core.registry import register_serializable
+
 __all__ = [
     "BOS",
     "DEFAULT_POST_RULES",
@@ -74,12 +76,14 @@ _MAYBE_ALL_CAPS = re.compile(
 del _BMP
 
 
+@register_serializable
 def fix_html(t: str) -> str:
     """Undo HTML and WikiText artefacts: `<br />` becomes a newline, entities are unescaped."""
     t = _HTML_BREAK.sub("\n", t.replace("\\n", "\n"))
     return html.unescape(_WIKI_SEPARATOR.sub(r"\1", t)).replace("\xa0", " ")
 
 
+@register_serializable
 def replace_rep(t: str) -> str:
     """A character repeated more than three times becomes `xxrep n c`: "sooooo" -> "s xxrep 5 o"."""
     # a search is quicker than a substitution that finds nothing; the substitution starts at the
@@ -92,6 +96,7 @@ def _rep_tokens(m: re.Match) -> str:
     return f" {TK_REP} {len(m.group(0))} {m.group(1)} "
 
 
+@register_serializable
 def replace_wrep(t: str) -> str:
     """A word repeated three or more times in a row becomes `xxwrep n w`: "a a a" -> "xxwrep 3 a"."""
     # a word right after itself (the 2nd and 3rd of a run of 3) is rare and twice as quick to look for
@@ -102,6 +107,7 @@ def _wrep_tokens(m: re.Match) -> str:
     return f" {TK_WREP} {1 + len(m.group(2).split())} {m.group(1)} "
 
 
+@register_serializable
 def spec_add_spaces(t: str) -> str:
     """Put spaces around `/`, `#` and `\\`, so they become tokens of their own."""
     for c in "/#\\":
@@ -110,6 +116,7 @@ def spec_add_spaces(t: str) -> str:
     return t
 
 
+@register_serializable
 def rm_useless_spaces(t: str) -> str:
     """Collapse runs of spaces, drop spaces beside line breaks and tabs, strip both ends.
 
@@ -122,6 +129,7 @@ def rm_useless_spaces(t: str) -> str:
     return "".join(parts)
 
 
+@register_serializable
 def replace_all_caps(t: str) -> str:
     """A word of two or more letters, all capitals, becomes `xxup word`: "STOP" -> "xxup stop"."""
     return _MAYBE_ALL_CAPS.sub(_caps_tokens, t)
@@ -132,6 +140,7 @@ def _caps_tokens(m: re.Match) -> str:
     return f" {TK_UP} {w.lower()} " if w.isupper() and sum(c.isalpha() for c in w) > 1 else w
 
 
+@register_serializable
 def replace_maj(t: str) -> str:
     """A capitalised word (the rest lower case) becomes `xxmaj word`: "Hello" -> "xxmaj hello"."""
 
@@ -143,16 +152,19 @@ def replace_maj(t: str) -> str:
     return _CAPITALISED.sub(sub, t)
 
 
+@register_serializable
 def lowercase(t: str) -> str:
     """Lower-case the text (after the case rules have marked what this loses)."""
     return t.lower()
 
 
+@register_serializable
 def add_bos(tokens: list[str]) -> list[str]:
     """Start the tokens with `xxbos`, so a stream of concatenated texts shows where each begins."""
     return [BOS, *tokens]
 
 
+@register_serializable
 def add_eos(tokens: list[str]) -> list[str]:
     """End the tokens with `xxeos`."""
     return [*tokens, EOS]

@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from layered.core.registry import register_serializable
 from layered.data.tfmd_loader import TfmdDL
 from layered.text.errors import TextError
 
@@ -61,6 +62,7 @@ def pad_input_chunk(samples: list, *, pad_idx: int = 1, pad_first: bool = True, 
     return out
 
 
+@register_serializable
 class PadInput:
     """`pad_input` with its options bound, as a plain object so that an exported loader keeps it."""
 
@@ -71,6 +73,7 @@ class PadInput:
         return pad_input(samples, pad_idx=self.pad_idx, pad_first=self.pad_first)
 
 
+@register_serializable
 class PadInputChunk:
     """`pad_input_chunk` with its options bound, as a plain object so that an exported loader keeps it."""
 
@@ -81,10 +84,12 @@ class PadInputChunk:
         return pad_input_chunk(samples, pad_idx=self.pad_idx, pad_first=self.pad_first, seq_len=self.seq_len)
 
 
+@register_serializable
 def _text_len(item: Any) -> int:
     return len(_text_of(item))
 
 
+@register_serializable
 class SortedDL(TfmdDL):
     """Batches of items of similar `sort_func` (default: the text's length), padded per batch.
 

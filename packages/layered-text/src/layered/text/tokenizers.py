@@ -19,6 +19,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+from layered.core.registry import register_serializable
 from layered.core.transform import Transform
 from layered.data.config import layered_home
 from layered.text._parallel import digest, run_tokenizer
@@ -29,6 +30,7 @@ from layered.text.rules import DEFAULT_POST_RULES, DEFAULT_RULES, SPECIAL_TOKENS
 __all__ = ["SentencePieceTokenizer", "SpacyTokenizer", "TextStr", "TokenList", "Tokenizer"]
 
 
+@register_serializable
 class TokenList(list):
     """The tokens of one text."""
 
@@ -36,6 +38,7 @@ class TokenList(list):
         return " ".join(self)
 
 
+@register_serializable
 class TextStr(str):
     """A decoded text; `show` returns it (or sets it as an axis title), `truncate` shortens it."""
 
@@ -52,6 +55,7 @@ class TextStr(str):
         return str(self)
 
 
+@register_serializable
 class SpacyTokenizer:
     """Words and punctuation by spaCy's rule-based tokenizer for `lang` (`spacy.blank`: no model download).
 
@@ -95,6 +99,7 @@ class SpacyTokenizer:
         return f"SpacyTokenizer(lang={self.lang!r})"
 
 
+@register_serializable
 class SentencePieceTokenizer:
     """Subword pieces from a SentencePiece model trained on the training texts by `setup`.
 
@@ -214,6 +219,7 @@ def _as_cols(cols: Any) -> list | None:
     return list(cols) if isinstance(cols, (list, tuple)) else [cols]
 
 
+@register_serializable
 class Tokenizer(Transform):
     """A text, a file (`Path`) or a table row (`text_cols`) -> its `TokenList`; decodes back to text.
 

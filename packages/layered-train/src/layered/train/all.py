@@ -40,7 +40,7 @@ from layered.train.optim.param_groups import *
 from layered.train.optim.schedule import *
 from layered.train.optim.steppers import *
 from layered.train.optim.torch_optimizer import *
+from layered.train.saving.artifact import *
 from layered.train.saving.checkpoint import *
 from layered.train.saving.export import *
-from layered.train.saving.spec import *
 from layered.train.test_time_augmentation import *

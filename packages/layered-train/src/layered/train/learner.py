@@ -588,12 +588,16 @@ class Learner:
             self.opt.load_state_dict(state["opt"])
         return self
 
-    def export(self, fname: str | Path = "export.pth") -> Path:
-        """Write model, loss and inference pipeline to one file that loads without pickle (`load_learner`)."""
+    def export(self, fname: str | Path = "export.safetensors", pickle: bool = False) -> Path:
+        """Write model, loss and inference pipeline to one safetensors file that loads without running code.
+
+        `load_learner(file)` reads it back. Export checks its own round trip and refuses what it
+        cannot describe, naming the attribute path; `pickle=True` writes the trusted pickle format.
+        """
         from layered.train.saving.export import export_learner
 
         # under DDP the first process writes, the others wait for it
-        file = export_learner(self, fname) if rank_distrib() == 0 else self.path / fname
+        file = export_learner(self, fname, pickle=pickle) if rank_distrib() == 0 else self.path / fname
         barrier_distrib()
         return file
 

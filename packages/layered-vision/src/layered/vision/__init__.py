@@ -73,6 +73,7 @@ _WHERE = {
     "show_images": "layered.vision.show",
     "show_points": "layered.vision.show",
     "show_results": "layered.vision.show",
+    "TORCHVISION_BLOCKS": "layered.vision.torchvision_components",
     "LabeledBBox": "layered.vision.types",
     "PILBase": "layered.vision.types",
     "PILImage": "layered.vision.types",

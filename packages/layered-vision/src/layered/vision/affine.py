@@ -26,6 +26,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from layered.core.registry import register_serializable
 from layered.core.tensor_types import retain_type
 from layered.core.transform import ItemTransform
 from layered.vision.errors import VisionError
@@ -78,6 +79,7 @@ def _homography(src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
     return torch.cat([h, torch.ones(n, 1, dtype=h.dtype)], 1).reshape(n, 3, 3).float()
 
 
+@register_serializable
 class AffineCoordTfm(ItemTransform):
     """Resample a batch's images, masks, points and boxes through the product of `parts`' matrices.
 
@@ -270,6 +272,7 @@ def _grid(mats: torch.Tensor, in_size: Size, out_size: Size, align_corners: bool
     return grid
 
 
+@register_serializable
 class _Part(AffineCoordTfm):
     """A transform that is one part of a composition (itself); subclasses define `sample` and `matrix`."""
 
@@ -290,6 +293,7 @@ class _Part(AffineCoordTfm):
         return _eye(n)
 
 
+@register_serializable
 class Flip(_Part):
     """Mirror left-right, each sample with probability `p`."""
 
@@ -307,6 +311,7 @@ class Flip(_Part):
         return m
 
 
+@register_serializable
 class Dihedral(_Part):
     """One of the 8 symmetries of the square (flips, quarter turns), each sample with probability `p`."""
 
@@ -328,6 +333,7 @@ class Dihedral(_Part):
         return torch.where(swap[:, None, None], swapped, m)
 
 
+@register_serializable
 class Rotate(_Part):
     """Rotate by an angle drawn uniformly in `[-max_deg, max_deg]` degrees, each sample with probability `p`."""
 
@@ -350,6 +356,7 @@ class Rotate(_Part):
         return m
 
 
+@register_serializable
 class Zoom(_Part):
     """Zoom in by a factor drawn in `[min_zoom, max_zoom]` around a random centre, each sample with probability `p`."""
 
@@ -372,6 +379,7 @@ class Zoom(_Part):
         return m
 
 
+@register_serializable
 class Warp(_Part):
     """Perspective: tilt the image by up to `magnitude` on each axis, each sample with probability `p`."""
 
@@ -394,6 +402,7 @@ class Warp(_Part):
         return _homography(src, dst)
 
 
+@register_serializable
 class RandomResizedCropGPU(_Part):
     """Crop a random region (area fraction in `[min_scale, 1]`, aspect ratio in `ratio`) and resize it to `size`.
 

@@ -19,6 +19,7 @@ from layered.vision.learner import *
 from layered.vision.lighting import *
 from layered.vision.normalize import *
 from layered.vision.show import *
+from layered.vision.torchvision_components import *
 from layered.vision.types import *
 from layered.vision.unet import *
 from layered.vision.xresnet import *

@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from layered.core.registry import register_serializable
 from layered.core.tensor_types import retain_type
 from layered.core.transform import Transform
 from layered.vision.affine import AffineCoordTfm, Dihedral, Flip, RandomResizedCropGPU, Rotate, Warp, Zoom
@@ -104,6 +105,7 @@ def aug_transforms(
     return compose_augmentations([*tfms, *valid])
 
 
+@register_serializable
 class RandomErasing(Transform):
     """Replace up to `max_count` random rectangles per image with N(0, 1) noise, each sample with probability `p`.
 

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import torch
 
+from layered.core.registry import register_serializable
 from layered.core.transform import Transform
 from layered.data.blocks import TransformBlock
 from layered.data.categorize import MultiCategorize, TensorMultiCategory
@@ -45,6 +46,7 @@ def ImageBlock(cls: type[PILBase] = PILImage) -> TransformBlock:
     return TransformBlock(type_tfms=cls.create, item_tfms=ToTensor, batch_tfms=IntToFloatTensor)
 
 
+@register_serializable
 class AddMaskCodes(Transform):
     """Holds the class names of a mask (`vocab`, `c`); decoded masks carry them as `codes`."""
 

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from layered.core.collection import L
+from layered.core.registry import register_serializable
 from layered.data.blocks import CategoryBlock, MultiCategoryBlock, TransformBlock
 from layered.data.data_block import DataBlock
 from layered.data.dataloaders import DataLoaders
@@ -34,6 +35,7 @@ from layered.vision.types import PILBase, PILImage
 __all__ = ["ImageDataLoaders", "SegmentationDataLoaders"]
 
 
+@register_serializable
 class _Labeller:
     """A getter that fails, naming the item, where the wrapped one returns None.
 
@@ -58,6 +60,7 @@ class _Labeller:
         return label
 
 
+@register_serializable
 class ImageDataLoaders(DataLoaders):
     """DataLoaders for image classification, with factories for the usual ways labels are given."""
 
@@ -361,6 +364,7 @@ def _check_mask_sizes(fnames: Sequence, masks: Sequence) -> None:
             )
 
 
+@register_serializable
 class SegmentationDataLoaders(ImageDataLoaders):
     """DataLoaders for segmentation: images and masks of class indices."""
 

@@ -29,6 +29,7 @@ import torch
 from PIL import Image
 
 from layered.core.pipeline import Pipeline
+from layered.core.registry import register_serializable
 from layered.core.transform import DisplayedTransform, ItemTransform, Transform
 from layered.vision.errors import VisionError
 from layered.vision.types import (
@@ -127,6 +128,7 @@ def _map_coords(t: torch.Tensor, rect: Rect, size: tuple[int, int], out: tuple[i
     return res
 
 
+@register_serializable
 class _Geometric(ItemTransform):
     """Maps every part of an item through one rectangle of its image.
 
@@ -168,6 +170,7 @@ def _fit_crop(w: int, h: int, tw: int, th: int) -> tuple[float, float]:
     return (w, w * th / tw) if w * th <= h * tw else (h * tw / th, h)
 
 
+@register_serializable
 class _AspectCrop(_Geometric):
     """The largest crop of the output's aspect, at the centre or (`rand`) anywhere; then resized."""
 
@@ -183,6 +186,7 @@ class _AspectCrop(_Geometric):
         return ((w - cw) * fx, (h - ch) * fy, cw, ch), self.size
 
 
+@register_serializable
 class _Fixed(_Geometric):
     """The whole image resized ("squish") or padded to the output's aspect, centred ("pad")."""
 
@@ -199,6 +203,7 @@ class _Fixed(_Geometric):
         return ((w - cw) / 2, (h - ch) / 2, cw, ch), self.size
 
 
+@register_serializable
 class _Window(_Geometric):
     """A window of exactly the output size (padding where the image is smaller), no resizing."""
 
@@ -213,6 +218,7 @@ class _Window(_Geometric):
         return (round((w - tw) * fx), round((h - th) * fy), tw, th), self.size
 
 
+@register_serializable
 class _RandomAreaCrop(_Geometric):
     """A crop of random area and aspect ratio, resized to the output (training only)."""
 
@@ -234,6 +240,7 @@ class _RandomAreaCrop(_Geometric):
         return ((w - cw) / 2, (h - ch) / 2, cw, ch), self.size
 
 
+@register_serializable
 class _TrainThenAll(Pipeline):
     """A transform in two parts: random placement when training, then centred placement on every split."""
 
@@ -270,6 +277,7 @@ def _parts(method: str, size, pad_mode: str, resamples: _Resamples) -> list[Tran
     return [_Fixed(wh, method, pad_mode, resamples)]
 
 
+@register_serializable
 class Resize(_TrainThenAll):
     """Resize items to `size` (an int or `(height, width)`).
 
@@ -288,6 +296,7 @@ class Resize(_TrainThenAll):
         super().__init__(_parts(method, size, pad_mode, resamples))
 
 
+@register_serializable
 class RandomResizedCrop(_TrainThenAll):
     """When training, crop `min_scale`-to-1 of the area with an aspect ratio in `ratio`, then resize to `size`.
 
@@ -311,6 +320,7 @@ class RandomResizedCrop(_TrainThenAll):
         )
 
 
+@register_serializable
 class RandomCrop(_TrainThenAll):
     """A window of `size` pixels (no resizing) at a random place when training, centred otherwise.
 
@@ -322,6 +332,7 @@ class RandomCrop(_TrainThenAll):
         super().__init__([_Window(wh, True, pad_mode), _Window(wh, False, pad_mode)])
 
 
+@register_serializable
 class CropPad(_Window):
     """Centre-crop or pad items to exactly `size` pixels (an int or `(height, width)`), no resizing."""
 
@@ -338,6 +349,7 @@ def _wh(im: Any) -> tuple[int, int]:
     return im.size if isinstance(im, PILBase) else (im.shape[-1], im.shape[-2])
 
 
+@register_serializable
 class PointScaler(ItemTransform):
     """Scale an item's points and boxes from pixels of its image to [-1, 1]; decoding records the size.
 
@@ -375,6 +387,7 @@ class PointScaler(ItemTransform):
         return tuple(record(o) for o in b)
 
 
+@register_serializable
 class CheckMaskSize(ItemTransform):
     """Raise, naming the files, when an item's mask and image differ in size."""
 
@@ -396,6 +409,7 @@ def _hwc(im: Image.Image) -> torch.Tensor:
     return torch.from_numpy(np.array(im))  # a copy: PIL's buffer is read-only
 
 
+@register_serializable
 class ToTensor(Transform):
     """PIL images to uint8 `C×H×W` `TensorImage`s (`TensorImageBW` for greyscale), masks to long `TensorMask`s."""
 
@@ -411,6 +425,7 @@ class ToTensor(Transform):
         return _hwc(x).long()
 
 
+@register_serializable
 class IntToFloatTensor(DisplayedTransform):
     """Batch transform: images to float divided by `div` (255: to [0, 1]); masks to long, values kept."""
 

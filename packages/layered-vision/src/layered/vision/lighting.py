@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from layered.core.registry import register_serializable
 from layered.core.tensor_types import retain_type
 from layered.core.transform import Transform
 from layered.vision.errors import VisionError
@@ -48,6 +49,7 @@ def _check_lighting(name: str, max_lighting: float) -> None:
         raise VisionError(f"{name}: max_lighting={max_lighting!r}; expected a value in [0, 1)")
 
 
+@register_serializable
 class LightingTfm(Transform):
     """Apply the composed logit-space maps of `parts` to a batch of images, in one operation."""
 
@@ -105,6 +107,7 @@ class LightingTfm(Transform):
         return f"{self.name}([{', '.join(type(p).__name__ for p in self.parts)}])"
 
 
+@register_serializable
 class _LightingPart(LightingTfm):
     """A lighting transform that is one part of a composition (itself); subclasses define `sample` and `logit_map`."""
 
@@ -122,6 +125,7 @@ class _LightingPart(LightingTfm):
         return torch.where(on[:, None, None], a, ia), torch.where(on[:, None], b, ib), on
 
 
+@register_serializable
 class Brightness(_LightingPart):
     """Brighten or darken by up to `max_lighting` (0.5 ± max_lighting/2 as mid-grey's new value), with probability `p`."""
 
@@ -140,6 +144,7 @@ class Brightness(_LightingPart):
         return a, torch.logit(params.float())[:, None].expand(-1, c).clone()
 
 
+@register_serializable
 class Contrast(_LightingPart):
     """Scale contrast by a factor in `[1 - max_lighting, 1 / (1 - max_lighting)]` (log-uniform), with probability `p`."""
 
@@ -158,6 +163,7 @@ class Contrast(_LightingPart):
         return a * params.float()[:, None, None], b
 
 
+@register_serializable
 class Saturation(_LightingPart):
     """Scale saturation by a factor in `[1 - max_lighting, 1 / (1 - max_lighting)]` (log-uniform), with probability `p`.
 
@@ -183,6 +189,7 @@ class Saturation(_LightingPart):
         return s * a + (1 - s) * towards_grey, b
 
 
+@register_serializable
 class Hue(_LightingPart):
     """Turn hue by up to `max_hue` of a full turn either way, with probability `p` (3-channel images only)."""
 

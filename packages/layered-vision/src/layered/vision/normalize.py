@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from layered.core.registry import register_serializable
 from layered.data.normalize import Normalize as _DataNormalize
 from layered.vision.types import TensorImage
 
@@ -15,6 +16,7 @@ cifar_stats = ([0.491, 0.482, 0.447], [0.247, 0.243, 0.261])
 mnist_stats = ([0.131], [0.308])
 
 
+@register_serializable
 class Normalize(_DataNormalize):
     """Per-channel `(x - mean) / std` on a batch's `TensorImage`s (masks, points, labels untouched); decodes back.
 

@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+import layered.vision.torchvision_components  # noqa: F401  (registers torchvision's blocks for export)
+from layered.core.registry import register_serializable
 from layered.core.tensor_types import TensorBase
 from layered.vision.errors import VisionError
 from layered.vision.image_io import convert_image, load_image, load_mask, mask_values
@@ -68,6 +70,7 @@ def _array_image(a: np.ndarray, name: str) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(a))
 
 
+@register_serializable
 class PILBase(Image.Image):
     """A PIL image of a semantic type; `create` reads files, arrays, tensors, bytes or images.
 
@@ -133,10 +136,12 @@ class PILBase(Image.Image):
         return f"{type(self).__name__} mode={self.mode} size={self.size[0]}x{self.size[1]}"
 
 
+@register_serializable
 class PILImage(PILBase):
     """An RGB image."""
 
 
+@register_serializable
 class PILImageBW(PILImage):
     """A greyscale image (mode "L")."""
 
@@ -144,6 +149,7 @@ class PILImageBW(PILImage):
     _show_args = {"cmap": "Greys_r"}
 
 
+@register_serializable
 class PILMask(PILBase):
     """A segmentation mask: one class index per pixel (mode "L"), values kept exactly."""
 
@@ -159,6 +165,7 @@ class PILMask(PILBase):
         return mask_values(im, name)
 
 
+@register_serializable
 class TensorImageBase(TensorBase):
     """Base of image-like tensors (channels first); they show themselves with `show_image`."""
 
@@ -171,16 +178,19 @@ class TensorImageBase(TensorBase):
         return show_image(self, ctx=ctx, **{**self._show_args, **kwargs})
 
 
+@register_serializable
 class TensorImage(TensorImageBase):
     """An image tensor `C×H×W` (a batch `N×C×H×W`): uint8 from files, float after `IntToFloatTensor`."""
 
 
+@register_serializable
 class TensorImageBW(TensorImage):
     """A one-channel image tensor."""
 
     _show_args = {"cmap": "Greys_r"}
 
 
+@register_serializable
 class TensorMask(TensorImageBase):
     """A mask tensor `H×W` (a batch `N×H×W`) of long class indices; `codes` may name the classes."""
 
@@ -204,6 +214,7 @@ def _size_pair(img_size: Any, name: str) -> tuple[int, int]:
     return w, h
 
 
+@register_serializable
 class _Coords(TensorBase):
     """Coordinates in [-1, 1] with `img_size = (width, height)` of the image they belong to."""
 
@@ -248,6 +259,7 @@ class _Coords(TensorBase):
         return ((self.as_subclass(torch.Tensor).float() + 1) * scale / 2).as_subclass(torch.Tensor)
 
 
+@register_serializable
 class TensorPoint(_Coords):
     """Points `n×2` as `(x, y)` in [-1, 1] (a batch `N×n×2`), with `img_size = (width, height)`."""
 
@@ -258,6 +270,7 @@ class TensorPoint(_Coords):
         return show_points(self, ctx=ctx, **kwargs)
 
 
+@register_serializable
 class TensorBBox(_Coords):
     """Boxes `n×4` as `(x1, y1, x2, y2)` in [-1, 1] (a batch `N×n×4`), with `img_size = (width, height)`."""
 
@@ -281,6 +294,7 @@ class TensorBBox(_Coords):
         return show_boxes(self, labels=labels, ctx=ctx, **kwargs)
 
 
+@register_serializable
 class LabeledBBox(NamedTuple):
     """Decoded boxes with their labels: `bbox` a `TensorBBox`, `lbl` one label per box."""
 

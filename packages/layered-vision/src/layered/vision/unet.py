@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from layered.core.registry import register_serializable
 from layered.train.learner import Learner
 from layered.train.losses.flattened import CrossEntropyLossFlat
 from layered.train.nn.hooks import model_sizes
@@ -45,6 +46,7 @@ def _pair(size: Any) -> tuple[int, int]:
     return pair
 
 
+@register_serializable
 class UnetBlock(nn.Module):
     """Upsample the decoder's map (`up_in_c` channels) 2x, concatenate the normalised skip (`x_in_c`), two convs.
 
@@ -84,6 +86,7 @@ class UnetBlock(nn.Module):
         return self.conv2(self.conv1(self.act(torch.cat([up, self.bn(skip)], dim=1))))
 
 
+@register_serializable
 class DynamicUnet(nn.Module):
     """A U-Net whose decoder is sized, for `encoder` and inputs of `img_size`, by a dummy forward pass.
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from layered.core.registry import register_serializable
 from layered.train.nn.layers import ConvLayer, Flatten, ResBlock
 from layered.vision.errors import VisionError
 
@@ -97,6 +98,7 @@ def _max_pool(ndim: int) -> nn.Module:
     return getattr(nn, f"MaxPool{ndim}d")(kernel_size=3, stride=2, padding=1)
 
 
+@register_serializable
 class XResNet(nn.Sequential):
     """A ResNet with the bag-of-tricks stem and shortcuts, built from `block`s (e.g. `ResBlock`).
 

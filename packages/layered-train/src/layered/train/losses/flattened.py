@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from layered.core.registry import register_serializable
 from layered.train.errors import TrainError
 
 __all__ = [
@@ -50,6 +51,7 @@ def _plain(t: torch.Tensor) -> torch.Tensor:
     return t if type(t) is torch.Tensor else t.as_subclass(torch.Tensor)
 
 
+@register_serializable
 class BaseLossFlat:
     """Wrap the loss `loss_cls(*args, **kwargs)`: move `axis` last, flatten, then call it.
 
@@ -130,6 +132,7 @@ class BaseLossFlat:
         return f"{type(self).__name__}(axis={self.axis}, reduction={self.reduction!r}) of {self.func!r}"
 
 
+@register_serializable
 class _SoftmaxLossFlat(BaseLossFlat):
     """A flattened loss over class scores: softmax activation, argmax decoding, both on `axis`."""
 
@@ -142,6 +145,7 @@ class _SoftmaxLossFlat(BaseLossFlat):
         return _plain(x).argmax(dim=self.axis)
 
 
+@register_serializable
 class CrossEntropyLossFlat(_SoftmaxLossFlat):
     """Cross entropy over class scores on `axis`; softmax activation, argmax decoding."""
 
@@ -149,6 +153,7 @@ class CrossEntropyLossFlat(_SoftmaxLossFlat):
         super().__init__(nn.CrossEntropyLoss, *args, axis=axis, **kwargs)
 
 
+@register_serializable
 class BCEWithLogitsLossFlat(BaseLossFlat):
     """Binary cross entropy on logits (binary or multi-label); sigmoid activation, `> thresh` decoding.
 
@@ -179,6 +184,7 @@ class BCEWithLogitsLossFlat(BaseLossFlat):
         return _plain(x) > self.thresh
 
 
+@register_serializable
 class MSELossFlat(BaseLossFlat):
     """Mean squared error on flattened predictions and (float) targets."""
 
@@ -186,6 +192,7 @@ class MSELossFlat(BaseLossFlat):
         super().__init__(nn.MSELoss, *args, axis=axis, floatify=True, is_2d=False, **kwargs)
 
 
+@register_serializable
 class L1LossFlat(BaseLossFlat):
     """Mean absolute error on flattened predictions and (float) targets."""
 
@@ -193,6 +200,7 @@ class L1LossFlat(BaseLossFlat):
         super().__init__(nn.L1Loss, *args, axis=axis, floatify=True, is_2d=False, **kwargs)
 
 
+@register_serializable
 class LabelSmoothingCrossEntropy(nn.Module):
     """Cross entropy against smoothed targets: `1 - eps + eps/C` on the true class, `eps/C` elsewhere.
 
@@ -216,6 +224,7 @@ class LabelSmoothingCrossEntropy(nn.Module):
         )
 
 
+@register_serializable
 class LabelSmoothingCrossEntropyFlat(_SoftmaxLossFlat):
     """Flattened label-smoothing cross entropy; softmax activation, argmax decoding."""
 
@@ -223,6 +232,7 @@ class LabelSmoothingCrossEntropyFlat(_SoftmaxLossFlat):
         super().__init__(LabelSmoothingCrossEntropy, *args, axis=axis, **kwargs)
 
 
+@register_serializable
 class FocalLoss(nn.Module):
     """Cross entropy scaled per item by `(1 - p_true) ** gamma`, so easy examples count less.
 
@@ -244,6 +254,7 @@ class FocalLoss(nn.Module):
         return F.nll_loss(modulated, targ.long(), weight=self.weight, reduction=self.reduction)
 
 
+@register_serializable
 class FocalLossFlat(_SoftmaxLossFlat):
     """Flattened focal loss; softmax activation, argmax decoding."""
 

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from layered.core.registry import register_serializable
 from layered.train.errors import TrainError
 
 __all__ = ["SelfAttention", "SimpleSelfAttention"]
@@ -18,6 +19,7 @@ def _sn_conv1d(ni: int, nf: int, ks: int = 1, padding: int = 0) -> nn.Module:
     return nn.utils.parametrizations.spectral_norm(conv)
 
 
+@register_serializable
 class SelfAttention(nn.Module):
     """Self-attention of SAGAN (Zhang et al., 2018): every position attends to every other one.
 
@@ -43,6 +45,7 @@ class SelfAttention(nn.Module):
         return (self.gamma * torch.bmm(v, beta) + flat).view_as(x)
 
 
+@register_serializable
 class SimpleSelfAttention(nn.Module):
     """A cheaper self-attention: `x + gamma * (x xᵀ) conv(x)`, with `gamma` starting at 0.
 

@@ -8,11 +8,13 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from layered.core.registry import register_serializable
 from layered.train.errors import TrainError
 
 __all__ = ["BatchNorm", "ConvLayer", "InstanceNorm", "NormType", "PixelShuffle_ICNR", "icnr_init"]
 
 
+@register_serializable
 class NormType(enum.Enum):
     """How `ConvLayer` normalises: batch or instance norm (the `Zero` kinds start with gamma 0), or
     a reparametrisation of the conv weight (weight norm, spectral norm)."""
@@ -76,6 +78,7 @@ def _init_conv(conv: nn.Module, act: nn.Module | None, init: str | Callable | No
             conv.bias.zero_()
 
 
+@register_serializable
 class ConvLayer(nn.Sequential):
     """A convolution followed by normalisation and an activation.
 
@@ -147,6 +150,7 @@ def icnr_init(weight: torch.Tensor, scale: int = 2, init: Callable = nn.init.kai
     return weight
 
 
+@register_serializable
 class PixelShuffle_ICNR(nn.Sequential):
     """Upsample by `scale`: a 1x1 `ConvLayer` to `nf * scale**2` channels (ICNR init), then a pixel shuffle.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from layered.core.registry import register_serializable
 from layered.train.errors import TrainError
 from layered.train.nn.attention import SelfAttention, SimpleSelfAttention
 from layered.train.nn.conv import BatchNorm, ConvLayer, InstanceNorm, NormType, PixelShuffle_ICNR, icnr_init
@@ -40,6 +41,7 @@ __all__ = [
 Mish = nn.Mish
 
 
+@register_serializable
 class Flatten(nn.Module):
     """Flatten each item of the batch to a vector, or with `full=True` the whole batch to one vector."""
 
@@ -55,6 +57,7 @@ class Flatten(nn.Module):
         return f"full={self.full}"
 
 
+@register_serializable
 class SigmoidRange(nn.Module):
     """Squash the input into `(low, high)` with a scaled sigmoid."""
 
@@ -72,6 +75,7 @@ class SigmoidRange(nn.Module):
         return f"low={self.low}, high={self.high}"
 
 
+@register_serializable
 class Embedding(nn.Embedding):
     """`nn.Embedding` whose weights start from a normal of `std`, truncated at two standard deviations."""
 
@@ -80,6 +84,7 @@ class Embedding(nn.Embedding):
         nn.init.trunc_normal_(self.weight.data, mean=0.0, std=std, a=-2 * std, b=2 * std)
 
 
+@register_serializable
 class LinBnDrop(nn.Sequential):
     """A linear layer with optional batch norm, dropout and activation.
 
@@ -106,6 +111,7 @@ class LinBnDrop(nn.Sequential):
         super().__init__(*(lin_act + norm_drop if lin_first else norm_drop + lin_act))
 
 
+@register_serializable
 class AdaptiveConcatPool2d(nn.Module):
     """Adaptive max pooling and adaptive average pooling side by side: twice the channels."""
 
@@ -119,6 +125,7 @@ class AdaptiveConcatPool2d(nn.Module):
         return torch.cat([self.mp(x), self.ap(x)], dim=1)
 
 
+@register_serializable
 class MergeLayer(nn.Module):
     """Inside a `SequentialEx`: add the block's input to `x` (a skip), or concatenate it (`dense=True`)."""
 
@@ -137,6 +144,7 @@ class MergeLayer(nn.Module):
         return f"dense={self.dense}"
 
 
+@register_serializable
 class SequentialEx(nn.Module):
     """Like `nn.Sequential`, but each layer's input carries the block's input as its `.orig` attribute."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from layered.core.registry import register_serializable
 from layered.train.errors import TrainError
 from layered.train.nn.attention import SimpleSelfAttention
 from layered.train.nn.conv import ConvLayer, NormType
@@ -19,6 +20,7 @@ def AvgPool(ks: int = 2, stride: int | None = None, padding: int = 0, ndim: int 
     return getattr(nn, f"AvgPool{ndim}d")(ks, stride=stride, padding=padding, ceil_mode=ceil_mode)
 
 
+@register_serializable
 class SEModule(nn.Module):
     """Squeeze-and-excitation (Hu et al., 2018): rescale each channel by a gate computed from all channels.
 
@@ -46,6 +48,7 @@ def _zero_norm(norm_type: NormType | None) -> NormType | None:
     )
 
 
+@register_serializable
 class ResBlock(nn.Module):
     """A residual block: `act(convs(x) + shortcut(x))`.
 

@@ -3,6 +3,11 @@
 from layered.core.lazy import lazy_face
 
 _WHERE = {
+    "ArtifactError": "layered.train.saving.artifact",
+    "artifact_bytes": "layered.train.saving.artifact",
+    "parse_artifact": "layered.train.saving.artifact",
+    "read_artifact": "layered.train.saving.artifact",
+    "write_artifact": "layered.train.saving.artifact",
     "CheckpointCallback": "layered.train.saving.checkpoint",
     "ResumeCallback": "layered.train.saving.checkpoint",
     "load_checkpoint": "layered.train.saving.checkpoint",
@@ -10,8 +15,6 @@ _WHERE = {
     "set_rng_states": "layered.train.saving.checkpoint",
     "export_learner": "layered.train.saving.export",
     "load_learner": "layered.train.saving.export",
-    "from_spec": "layered.train.saving.spec",
-    "to_spec": "layered.train.saving.spec",
 }
 
 __all__ = list(_WHERE)

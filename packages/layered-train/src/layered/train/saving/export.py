@@ -1,35 +1,44 @@
 """Export a Learner to one file for inference, and load it back without running code from the file.
 
-The file is a `torch.save` of plain data: the model as a spec (see `layered.train.saving.spec`) with
-its weights in a separate `state_dict`, the loss (which activates and decodes predictions), the
-number of inputs, and the data pipeline inference needs — the validation loader re-created over
-no items, keeping its transforms, vocabularies and settings — but not the training data, the
-optimizer state or the metrics. `load_learner` reads it with `torch.load(weights_only=True)`
-and rebuilds only allow-listed classes.
+The file is an artifact (`layered.train.saving.artifact`): a safetensors file holding the
+model's weights under `model.` + their state-dict names, and in its metadata a JSON
+configuration (`layered.core.config`) of the model, the loss (which activates and decodes
+predictions), the number of inputs, the callbacks prediction needs and the data pipeline
+inference needs — the validation loader re-created over no items, keeping its transforms,
+vocabularies and settings — but not the training data, the optimizer state or the metrics.
+
+Every class or function the file names must be registered (`layered.core.registry`): loading
+builds the learner from registered components and nothing else. Export proves its own round
+trip: it reads the file back and checks the rebuilt model's weights and its predictions on one
+batch against the live learner, and refuses (naming the attribute path and the remedy) what it
+cannot describe. `export(..., pickle=True)` writes the trusted pickle format instead, which only
+`load_learner(..., trusted=True)` reads: it can hold anything, and loading it runs code.
 """
 
 from __future__ import annotations
 
 import copy
-import pickle
-from collections.abc import Iterable
+import importlib
+import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from layered.core.atomic import atomic_save
-from layered.train import __version__
+from layered.core.atomic import atomic_save, atomic_write
+from layered.core.config import ConfigError, ConfigReader, ConfigWriter
 from layered.train.callback import Callback
 from layered.train.errors import TrainError
 from layered.train.learner import Learner
-from layered.train.saving.spec import from_spec, to_spec
+from layered.train.saving.artifact import ArtifactError, artifact_bytes, parse_artifact, read_artifact
 
 __all__ = ["export_learner", "load_learner"]
 
 FORMAT = "layered-learner"
-_KEYS = ("model", "state_dict", "dls", "loss_func", "n_inp")
+PICKLE_FORMAT = "layered-learner-pickle"
+# the distributions whose `all` module registers the components a file may name
+_PACKAGES = ("core", "data", "train", "vision", "text", "tabular", "collab")
 
 
 def _inference_dls(dls: Any) -> Any:
@@ -50,28 +59,124 @@ def _inference_dls(dls: Any) -> Any:
     return out
 
 
-def export_learner(learn: Learner, fname: str | Path = "export.pth") -> Path:
-    """Write what inference needs to `learn.path / fname` (atomically); returns the file.
+def _packages(config: Any, found: set[str]) -> set[str]:
+    """The layered distributions whose components `config` names."""
+    if isinstance(config, dict):
+        for key in ("$obj", "$module", "$name", "$class", "$enum"):
+            name = config.get(key)
+            if isinstance(name, str) and name.startswith("layered."):
+                found.add(name.split(".")[1])
+            elif isinstance(name, str) and name.startswith(("torchvision.", "PIL.")):
+                found.add("vision")  # layered-vision registers the torchvision and PIL components
+        for v in config.values():
+            _packages(v, found)
+    elif isinstance(config, list):
+        for v in config:
+            _packages(v, found)
+    return found
 
-    Raises a `TrainError` naming the object (e.g. `learner.dls.loaders[0].after_item._fs[1]...`)
-    that cannot be described without pickle — a lambda, a local function — before writing.
-    """
-    file = learn.path / fname
-    weights = {
-        k: v.detach().cpu() if isinstance(v, torch.Tensor) else v for k, v in learn.model.state_dict().items()
-    }
-    record = {
-        "format": FORMAT,
-        "version": __version__,
-        "model": to_spec(learn.model, "learner.model", weights=False),
-        "state_dict": to_spec(weights, "learner.model.state_dict"),
-        "dls": to_spec(_inference_dls(learn.dls), "learner.dls"),
-        "loss_func": to_spec(learn.loss_func, "learner.loss_func"),
+
+def _record(learn: Learner) -> tuple[dict, dict[str, torch.Tensor]]:
+    """The configuration and tensors of what inference needs from `learn`."""
+    writer = ConfigWriter()
+    config = {
+        "model": writer.describe(learn.model, "learner.model", "model."),
+        "dls": writer.describe(_inference_dls(learn.dls), "learner.dls"),
+        "loss_func": writer.describe(learn.loss_func, "learner.loss_func"),
         "n_inp": learn.n_inp,
         # callbacks prediction depends on (e.g. one splitting a model's tuple output), made afresh
-        "cbs": to_spec([type(cb)() for cb in learn.cbs if cb.for_inference], "learner.cbs"),
+        "cbs": writer.describe([type(cb)() for cb in learn.cbs if cb.for_inference], "learner.cbs"),
     }
-    atomic_save(record, file)
+    config["packages"] = sorted(_packages(config, set()) & set(_PACKAGES))
+    return config, writer.tensors
+
+
+def _one_batch(learn: Learner) -> Any:
+    """The inputs of one batch the learner's data gives, or None when it has none to give."""
+    for i in (1, 0):
+        try:
+            dl = learn.dls[i]
+            b = next(iter(dl), None)
+        except Exception:  # a data source that cannot give a batch here: only the weights are checked
+            continue
+        if b is not None:
+            b = b if isinstance(b, (tuple, list)) else (b,)
+            return tuple(b[: learn.n_inp])
+    return None
+
+
+def _predict(model: nn.Module, xb: tuple) -> Any:
+    training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            device = next((p.device for p in model.parameters()), torch.device("cpu"))
+            return model(*[x.to(device) if isinstance(x, torch.Tensor) else x for x in xb])
+    finally:
+        model.train(training)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, torch.Tensor):
+        return (
+            isinstance(b, torch.Tensor)
+            and a.shape == b.shape
+            and torch.allclose(a.detach().cpu().float(), b.detach().cpu().float(), atol=1e-5, rtol=1e-4)
+        )
+    if isinstance(a, (tuple, list)):
+        return isinstance(b, (tuple, list)) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return True
+
+
+def _prove_round_trip(learn: Learner, data: bytes, file: Path) -> None:
+    """Load the artifact `data` back and compare its weights and one batch of predictions with the live learner."""
+    try:
+        loaded = _learner_of(*parse_artifact(data, FORMAT, file)[:2], file, cpu=True)
+    except Exception as e:
+        raise TrainError(f"export to {file}: the file would not load back ({type(e).__name__}: {e})") from e
+    live_state, new_state = learn.model.state_dict(), loaded.model.state_dict()
+    if list(live_state) != list(new_state):
+        missing = sorted(set(live_state) ^ set(new_state))[:5]
+        raise TrainError(
+            f"export to {file}: the rebuilt model's weights differ in names ({missing}); is a module changed after construction?"
+        )
+    for k, v in live_state.items():
+        if not torch.equal(v.detach().cpu(), new_state[k]):
+            raise TrainError(f"export to {file}: the rebuilt model's {k} differs from the live one")
+    xb = _one_batch(learn)
+    if xb is not None and not _same(_predict(learn.model, xb), _predict(loaded.model, xb)):
+        raise TrainError(
+            f"export to {file}: the rebuilt model predicts differently from the live one on a batch; "
+            "a module keeps state that its class does not describe (register it with get_config/from_config)"
+        )
+
+
+def export_learner(learn: Learner, fname: str | Path = "export.safetensors", pickle: bool = False) -> Path:
+    """Write what inference needs to `learn.path / fname` (atomically), prove it loads back; returns the file.
+
+    Raises a `ConfigError` naming the attribute path (e.g. `learner.dls.loaders[0].after_item...`)
+    of anything that is not registered, before writing. With `pickle=True` the whole inference
+    learner is pickled instead (anything goes, but loading it runs code: see `load_learner`).
+    """
+    file = learn.path / fname
+    if pickle:
+        warnings.warn(
+            f"{file} is written as a pickle: loading it runs code; share it only with people who trust you",
+            stacklevel=2,
+        )
+        parts = {
+            "model": learn.model,
+            "dls": _inference_dls(learn.dls),
+            "loss_func": learn.loss_func,
+            "n_inp": learn.n_inp,
+        }
+        atomic_save({"format": PICKLE_FORMAT, **parts}, file)
+        return file
+    config, tensors = _record(learn)
+    data = artifact_bytes(FORMAT, config, tensors)
+    _prove_round_trip(learn, data, file)  # before writing: a refused export leaves the previous file
+    with atomic_write(file, "wb") as f:
+        f.write(data)
     return file
 
 
@@ -101,29 +206,6 @@ class _NoData:
         raise self._missing()
 
 
-def _torch_reason(e: Exception) -> str:
-    """What torch says is wrong, without its generic advice paragraphs."""
-    paragraphs = [p.strip() for p in str(e).split("\n\n") if p.strip()]
-    found = [
-        p for p in paragraphs if not p.startswith(("Weights only load failed", "Check the documentation"))
-    ]
-    return " ".join(found or paragraphs[:1])
-
-
-def _read(file: Path, cpu: bool, trusted: bool) -> Any:
-    location = "cpu" if cpu else None
-    if trusted:
-        return torch.load(file, map_location=location, weights_only=False)
-    try:
-        return torch.load(file, map_location=location, weights_only=True)
-    except pickle.UnpicklingError as e:
-        raise TrainError(
-            f"{file} holds objects that torch.load(weights_only=True) refuses; torch says: {_torch_reason(e)} "
-            "load_learner(..., trusted=True) loads it with full pickle, which runs code from the file: "
-            "do that only if you trust its source"
-        ) from e
-
-
 def _on_cpu(learn: Learner) -> Learner:
     learn.model.cpu()
     if hasattr(learn.dls, "cpu"):
@@ -131,46 +213,110 @@ def _on_cpu(learn: Learner) -> Learner:
     return learn
 
 
-def load_learner(
-    fname: str | Path, cpu: bool = True, trusted: bool = False, allow: Iterable[str] | str = ()
-) -> Learner:
+def _load_pickle(file: Path, cpu: bool) -> Learner:
+    warnings.warn(f"load_learner(trusted=True) unpickles {file}, which runs any code it holds", stacklevel=3)
+    record = torch.load(file, map_location="cpu" if cpu else None, weights_only=False)
+    if not (isinstance(record, dict) and record.get("format") == PICKLE_FORMAT):
+        raise ArtifactError(f"{file} is not a layered pickle export")
+    dls = record["dls"] or _NoData(record["n_inp"], file.parent, torch.device("cpu") if cpu else None)
+    learn = Learner(dls, record["model"], loss_func=record["loss_func"])
+    return _on_cpu(learn) if cpu else learn
+
+
+def _fill_weights(model: nn.Module, weights: dict[str, torch.Tensor], file: Path) -> None:
+    """Give `model` the file's weights, checking that they are exactly the ones its state dict names.
+
+    A state-dict entry the file does not hold is accepted only as another name of a tensor that
+    was loaded (a module shared by two parents, tied weights).
+    """
+    state = model.state_dict(keep_vars=True)
+    unexpected = sorted(k for k in weights if k.removeprefix("model.") not in state)
+    if unexpected:
+        raise ArtifactError(
+            f"{file}: weights {unexpected[:5]} belong to no part of the model described there"
+        )
+    loaded: set[int] = set()
+    aliases = []
+    for k, v in state.items():
+        w = weights.get("model." + k)
+        if w is None:
+            aliases.append(k)
+            continue
+        if v.shape != w.shape:
+            raise ArtifactError(
+                f"{file}: the weight {k} has shape {tuple(w.shape)}, the model needs {tuple(v.shape)}"
+            )
+        if v is not w and v.data_ptr() != w.data_ptr():
+            with torch.no_grad():
+                v.copy_(w)
+        loaded.add(v.data_ptr())
+    missing = [k for k in aliases if state[k].data_ptr() not in loaded]
+    if missing:
+        raise ArtifactError(f"{file}: the model described there needs weights the file lacks: {missing[:5]}")
+
+
+def _import_packages(file: Path, names: Any) -> None:
+    """Import the `all` module of each layered distribution the file names, so its components are registered."""
+    if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+        raise ArtifactError(f"{file}: 'packages' must be a list of names")
+    for name in names:
+        if name not in _PACKAGES:
+            raise ArtifactError(f"{file} names the unknown layered distribution {name!r}")
+        try:
+            importlib.import_module(f"layered.{name}.all")
+        except ImportError as e:
+            raise ArtifactError(
+                f"{file} needs layered-{name}, which is not installed here: pip install layered-{name}"
+            ) from e
+
+
+def load_learner(fname: str | Path, cpu: bool = True, trusted: bool = False) -> Learner:
     """Rebuild an exported Learner for inference (`predict`, `get_preds`, `dls.test_dl`).
 
-    Classes and functions are looked up only in the allow-list of `layered.train.saving.spec` plus
-    `allow` (module prefixes or exact names, e.g. the module defining your model). With
-    `trusted=True` any importable name is accepted and the file is read with full pickle, so a
-    whole pickled `Learner` loads too; that runs code from the file, so only for files you trust.
-    `cpu=True` loads everything onto the CPU.
+    Only registered components are built (`layered.core.registry`): import the modules that
+    register your own classes before loading. `trusted=True` also reads the pickle format of
+    `export(..., pickle=True)`, which runs code from the file. `cpu=True` loads onto the CPU.
     """
     file = Path(fname)
-    if not file.is_file():
-        raise TrainError(f"load_learner: {file} is not a file")
-    record = _read(file, cpu, trusted)
-    if trusted and isinstance(record, Learner):
-        return _on_cpu(record) if cpu else record
-    if not (isinstance(record, dict) and record.get("format") == FORMAT and all(k in record for k in _KEYS)):
-        found = (
-            f"a dict with keys {sorted(map(str, record))}"
-            if isinstance(record, dict)
-            else type(record).__name__
-        )
-        raise TrainError(f"{file} is not a layered learner export (format {FORMAT!r}); it holds {found}")
+    if trusted and file.is_file():
+        with open(file, "rb") as f:
+            if f.read(4) == b"PK\x03\x04":  # torch.save's zip: the trusted pickle format
+                return _load_pickle(file, cpu)
+    config, tensors, _ = read_artifact(file, FORMAT)
+    return _learner_of(config, tensors, file, cpu)
+
+
+def _learner_of(config: Any, tensors: dict[str, torch.Tensor], file: Path, cpu: bool) -> Learner:
+    """The learner an export's configuration and tensors describe (`file` names them in errors)."""
+    if not isinstance(config, dict) or not {"model", "dls", "loss_func", "n_inp"} <= set(config):
+        raise ArtifactError(f"{file}: its configuration lacks model, dls, loss_func or n_inp")
+    _import_packages(file, config.get("packages", []))
+    weights = {k: v for k, v in tensors.items() if k.startswith("model.")}
+    reader = ConfigReader(tensors, str(file))  # one reader: the parts may refer to each other
 
     def build(key: str) -> Any:
-        return from_spec(record[key], trusted=trusted, allow=allow, source=str(file), path=f"learner.{key}")
+        return reader.read(config[key], f"learner.{key}")
 
     model = build("model")
     if not isinstance(model, nn.Module):
-        raise TrainError(f"{file}: learner.model is a {type(model).__name__}, expected an nn.Module")
-    try:
-        model.load_state_dict(build("state_dict"), strict=True)
-    except RuntimeError as e:
-        raise TrainError(f"{file}: the saved weights do not fit the model described there: {e}") from e
+        raise ArtifactError(f"{file}: learner.model is a {type(model).__name__}, expected an nn.Module")
+    _fill_weights(model, weights, file)
+    n_inp = config["n_inp"]
+    if type(n_inp) is not int or n_inp < 1:
+        raise ArtifactError(f"{file}: n_inp must be a positive integer, found {n_inp!r}")
     dls = build("dls")
     if dls is None:
-        dls = _NoData(int(record["n_inp"]), file.parent, torch.device("cpu") if cpu else None)
-    cbs = build("cbs") if "cbs" in record else []
+        dls = _NoData(n_inp, file.parent, torch.device("cpu") if cpu else None)
+    loss_func = build("loss_func")
+    cbs = build("cbs") if "cbs" in config else []
     if not (isinstance(cbs, list) and all(isinstance(cb, Callback) for cb in cbs)):
-        raise TrainError(f"{file}: learner.cbs must be a list of callbacks")
-    learn = Learner(dls, model, loss_func=build("loss_func"), cbs=cbs)
+        raise ArtifactError(f"{file}: learner.cbs must be a list of callbacks")
+    try:
+        learn = Learner(dls, model, loss_func=loss_func, cbs=cbs)
+    except ConfigError:
+        raise
+    except Exception as e:
+        raise ArtifactError(
+            f"{file}: the parts it describes do not make a learner ({type(e).__name__}: {e})"
+        ) from e
     return _on_cpu(learn) if cpu else learn
