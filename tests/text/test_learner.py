@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
+from layered.core.errors import LayeredError
 from layered.core.seed import set_seed
 from layered.text.awd_lstm import AWD_LSTM
 from layered.text.dataloaders import TextDataLoaders
@@ -126,7 +127,8 @@ def test_match_embeds_maps_by_token():
 def test_save_and_load_encoder_map_vocab_by_token(lm_dls, tmp_path):
     lm = lm_learner(lm_dls, tmp_path)
     file = lm.save_encoder("enc")
-    assert file == tmp_path / "models" / "enc.pth" and [p.name for p in file.parent.iterdir()] == ["enc.pth"]
+    assert file == tmp_path / "models" / "enc.safetensors"
+    assert [p.name for p in file.parent.iterdir()] == ["enc.safetensors"]
     df = pd.DataFrame(
         {"text": [*sentences(30, seed=1), "an owl hoots", "an owl sleeps"] * 2, "label": ["x", "y"] * 32}
     )
@@ -150,7 +152,7 @@ def test_save_and_load_encoder_map_vocab_by_token(lm_dls, tmp_path):
     assert all(torch.equal(v, lm.model[0].state_dict()[k]) for k, v in rnn.items())
     # frozen to the head: only the last group (and norm layers) train
     assert not any(p.requires_grad for p in clas.model[0].module.rnns.parameters())
-    with pytest.raises(TextError, match="not written by save_encoder"):
+    with pytest.raises(LayeredError, match=r"is not a layered-encoder file .*it is a 'layered-model' file"):
         lm.save("full")
         clas.load_encoder("full")
 

@@ -180,5 +180,5 @@ def test_two_gloo_processes_train_like_one_with_the_global_batch(tmp_path):
     assert flat(ranks[1]["torch_share"]) == [1, 3, 5, 7, 9, 0]
     # after the fit, the learner's own model and loaders are back; only rank 0 saved
     assert ranks[1]["model_after"] == "Sequential" and ranks[1]["train_batches_after"] == 12
-    assert (tmp_path / "models" / "final_rank0.pth").exists()
-    assert not (tmp_path / "models" / "final_rank1.pth").exists()
+    assert (tmp_path / "models" / "final_rank0.safetensors").exists()
+    assert not (tmp_path / "models" / "final_rank1.safetensors").exists()

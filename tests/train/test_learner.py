@@ -299,8 +299,8 @@ def test_save_and_load_round_trip_atomically(tmp_path):
     learn = quiet(Learner(class_task(), mlp(), loss_func=CrossEntropyLossFlat(), path=tmp_path))
     learn.fit(1)
     file = learn.save("stage1")
-    assert file == tmp_path / "models" / "stage1.pth"
-    assert [p.name for p in file.parent.iterdir()] == ["stage1.pth"]  # no temporary file left
+    assert file == tmp_path / "models" / "stage1.safetensors"
+    assert [p.name for p in file.parent.iterdir()] == ["stage1.safetensors"]  # no temporary file left
     preds = learn.get_preds()[0]
     other = quiet(Learner(class_task(), mlp(), loss_func=CrossEntropyLossFlat(), path=tmp_path))
     other.load("stage1")

@@ -20,6 +20,7 @@ from layered.train.learner import Learner
 from layered.train.losses.flattened import MSELossFlat
 from layered.train.metrics.regression import rmse
 from layered.train.optim.algorithms import SGD
+from layered.train.saving.state_file import read_state
 
 
 class Scripted(Callback):
@@ -85,9 +86,9 @@ def test_save_model_reloads_the_best_epoch(tmp_path):
     assert final_differs  # otherwise reloading proves nothing
     for k, v in learn.model.state_dict().items():
         assert torch.equal(v, snaps.weights[1][k])
-    on_disk = torch.load(tmp_path / "models" / "best.pth", weights_only=True)
-    assert set(on_disk) == {"model"}
-    for k, v in on_disk["model"].items():
+    on_disk, extra = read_state(tmp_path / "models" / "best.safetensors", "layered-model")
+    assert extra == {}
+    for k, v in on_disk.items():
         assert torch.equal(v, snaps.weights[1][k])
     assert not list((tmp_path / "models").glob("*.tmp"))
 
@@ -97,15 +98,15 @@ def test_save_model_every_epoch_and_at_end(tmp_path):
     learn = make_learner(tmp_path, [snaps, SaveModelCallback(fname="ep", every_epoch=True, with_opt=True)])
     learn.fit(3)
     for epoch in range(3):
-        state = torch.load(tmp_path / "models" / f"ep_{epoch}.pth", weights_only=True)
-        assert "opt" in state
-        assert torch.equal(state["model"]["weight"], snaps.weights[epoch]["weight"])
+        weights, extra = read_state(tmp_path / "models" / f"ep_{epoch}.safetensors", "layered-model")
+        assert "opt" in extra
+        assert torch.equal(weights["weight"], snaps.weights[epoch]["weight"])
     learn = make_learner(
         tmp_path, [Scripted("valid_loss", [1.0, 2.0, 3.0]), snaps, SaveModelCallback(at_end=True)]
     )
     learn.fit(3)
-    state = torch.load(tmp_path / "models" / "model.pth", weights_only=True)
-    assert torch.equal(state["model"]["weight"], snaps.weights[2]["weight"])
+    weights, _ = read_state(tmp_path / "models" / "model.safetensors", "layered-model")
+    assert torch.equal(weights["weight"], snaps.weights[2]["weight"])
     assert torch.equal(learn.model.weight, snaps.weights[2]["weight"])  # nothing reloaded
 
 

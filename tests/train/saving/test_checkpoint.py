@@ -29,6 +29,7 @@ from layered.train.saving.checkpoint import (
     rng_states,
     set_rng_states,
 )
+from layered.train.saving.state_file import read_state
 
 HERE = Path(__file__).parent
 N_EPOCH, PER_EPOCH = 3, 10  # 160 training items in batches of 16
@@ -171,7 +172,7 @@ def test_a_resumed_fit_can_crash_and_resume_again(tmp_path, reference):
 
 
 def ckpt_path(tmp_path) -> Path:
-    return tmp_path / "run" / "models" / "resume.pth"
+    return tmp_path / "run" / "models" / "resume.safetensors"
 
 
 def test_resume_with_a_torch_loader_and_its_own_generator(tmp_path):
@@ -193,22 +194,26 @@ def test_resume_refuses_another_fit_or_file(tmp_path):
     with pytest.raises(TrainError, match="no checkpoint at"):
         make_learner(tmp_path / "run", 1).fit(2, resume_from=tmp_path / "missing.pth")
     learn.save("weights")
-    with pytest.raises(TrainError, match="not a layered training checkpoint"):
-        make_learner(tmp_path / "run", 1).fit(2, resume_from=tmp_path / "run" / "models" / "weights.pth")
+    with pytest.raises(TrainError, match=r"is not a layered-checkpoint file .*it is a 'layered-model' file"):
+        make_learner(tmp_path / "run", 1).fit(
+            2, resume_from=tmp_path / "run" / "models" / "weights.safetensors"
+        )
     with pytest.raises(TrainError, match="every_n_batches"):
         CheckpointCallback(every_n_batches=0)
 
 
 def test_checkpoint_holds_position_and_loads_without_pickle(tmp_path):
     learn = make_learner(tmp_path / "run", init_seed=1)
-    cb = CheckpointCallback(fname=tmp_path / "ck.pt", every_n_batches=3)
+    cb = CheckpointCallback(fname=tmp_path / "ck.safetensors", every_n_batches=3)
     with pytest.raises(RuntimeError):
         learn.fit(2, 1e-2, cbs=[cb, Crash(14)])
-    state = torch.load(tmp_path / "ck.pt", weights_only=True)
+    state = load_checkpoint(tmp_path / "ck.safetensors")
+    weights, _ = read_state(tmp_path / "ck.safetensors", "layered-checkpoint")  # a plain safetensors artifact
+    assert set(weights) == set(learn.model.state_dict())
     assert (state["epoch"], state["batches_done"], state["train_iter"]) == (1, 2, 12)
     assert state["n_epoch"] == 2 and state["n_batches"] == PER_EPOCH
     assert len(state["recorder"]["values"]) == 1 and len(state["recorder"]["losses"]) == 12
-    assert not list(tmp_path.glob(".ck.pt.*"))  # no temporary file left behind
+    assert not list(tmp_path.glob(".ck.safetensors.*"))  # no temporary file left behind
 
 
 # ---- a real crash: SIGKILL at a random batch, then resume in a new process -----------------------
@@ -219,7 +224,7 @@ def child_main(path: str, progress: str, resume: bool) -> None:
     set_seed(123 if resume else 5)
     cbs = [CheckpointCallback(every_n_batches=3), Progress(progress, pause=0 if resume else 0.03)]
     learn.fit_one_cycle(
-        N_EPOCH, 1e-2, cbs=cbs, resume_from=Path(path) / "models" / "resume.pth" if resume else None
+        N_EPOCH, 1e-2, cbs=cbs, resume_from=Path(path) / "models" / "resume.safetensors" if resume else None
     )
     learn.save("final", with_opt=False)
 
@@ -251,6 +256,6 @@ def test_sigkill_at_a_random_batch_then_resume_in_a_new_process(tmp_path, refere
     resumed = run_child(tmp_path / "run", progress, resume=True)
     _, err = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, err
-    final = torch.load(tmp_path / "run" / "models" / "final.pth", weights_only=True)["model"]
+    final, _ = read_state(tmp_path / "run" / "models" / "final.safetensors", "layered-model")
     for name, p in reference.model.state_dict().items():
         assert torch.equal(p, final[name]), f"killed after batch {killed_at}: {name} differs"

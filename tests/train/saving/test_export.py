@@ -236,7 +236,7 @@ def test_files_that_are_not_exports_are_named_with_what_is_wrong(tmp_path):
     from safetensors.torch import save_file
 
     save_file({"w": torch.zeros(2)}, tmp_path / "plain.safetensors")
-    with pytest.raises(ArtifactError, match=r"not a layered layered-learner file .*without layered metadata"):
+    with pytest.raises(ArtifactError, match=r"not a layered-learner file .*without layered metadata"):
         load_learner(tmp_path / "plain.safetensors")
     with pytest.raises(ArtifactError, match="is not a file"):
         load_learner(tmp_path / "missing.safetensors")

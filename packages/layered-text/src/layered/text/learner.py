@@ -36,10 +36,13 @@ from layered.text.numericalize import Numericalize
 from layered.text.rules import BOS, EOS, PAD, TK_MAJ, TK_REP, TK_UP, TK_WREP
 from layered.text.tokenizers import TextStr, Tokenizer, TokenList
 from layered.train.distributed import barrier_distrib, rank_distrib, unwrap_model
-from layered.train.learner import Learner
+from layered.train.learner import MODEL_FORMAT, Learner
 from layered.train.losses.flattened import CrossEntropyLossFlat
 from layered.train.metrics.classification import accuracy
 from layered.train.metrics.text import Perplexity
+from layered.train.saving.state_file import load_weights, read_state, write_state
+
+ENCODER_FORMAT = "layered-encoder"  # the `format` of the files `save_encoder` writes
 
 __all__ = [
     "LMLearner",
@@ -161,8 +164,11 @@ def pretrained_files(
 
 
 def _read_pretrained(files: tuple[Path, Path]) -> tuple[dict, list[str]]:
-    state = torch.load(files[0], map_location="cpu", weights_only=True)
-    state = state.get("model", state) if isinstance(state, dict) else state
+    if files[0].suffix == ".safetensors":  # written by Learner.save
+        state, _ = read_state(files[0], MODEL_FORMAT)
+    else:  # a plain torch state dict (as published language models are), read as tensors only
+        state = torch.load(files[0], map_location="cpu", weights_only=True)
+        state = state.get("model", state) if isinstance(state, dict) else state
     try:
         vocab = json.loads(files[1].read_text(encoding="utf8"))
     except json.JSONDecodeError as e:
@@ -214,11 +220,12 @@ class TextLearner(Learner):
         return match_embeds(wgts, vocab, new_vocab)
 
     def save_encoder(self, name: str | Path) -> Path:
-        """Save the encoder's weights and the vocabulary to `path/model_dir/name.pth`, atomically; returns the file."""
+        """Save the encoder's weights and the vocabulary to `path/model_dir/name.safetensors`, atomically; returns the file."""
         file = self._model_file(name)
-        state = {"encoder": _encoder(self.model).state_dict(), "vocab": self.text_vocab}
         if rank_distrib() == 0:  # under DDP the first process writes, the others wait for it
-            atomic_save(state, file)
+            write_state(
+                file, ENCODER_FORMAT, _encoder(self.model).state_dict(), {"vocab": list(self.text_vocab)}
+            )
         barrier_distrib()
         return file
 
@@ -230,14 +237,15 @@ class TextLearner(Learner):
         ready for gradual unfreezing.
         """
         file = self._model_file(name)
-        state = torch.load(file, map_location=device or self.device, weights_only=True)
-        if not isinstance(state, dict) or not {"encoder", "vocab"} <= state.keys():
-            raise TextError(
-                f"load_encoder: {file} was not written by save_encoder (no 'encoder' and 'vocab')"
-            )
-        _encoder(self.model).load_state_dict(
-            self._match_vocab(state["encoder"], state["vocab"], f"load_encoder({file.name})")
+        weights, extra = read_state(file, ENCODER_FORMAT)
+        vocab = extra.get("vocab") if isinstance(extra, dict) else None
+        if not (isinstance(vocab, list) and all(isinstance(t, str) for t in vocab)):
+            raise TextError(f"load_encoder: {file} holds no vocabulary (a list of tokens)")
+        load_weights(
+            _encoder(self.model), self._match_vocab(weights, vocab, f"load_encoder({file.name})"), file
         )
+        if device is not None:
+            self.model.to(device)
         self.freeze()
         return self
 

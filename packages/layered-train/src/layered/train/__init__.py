@@ -59,6 +59,7 @@ _WHERE = {
     "ClassificationInterpretation": "layered.train.interpret",
     "Interpretation": "layered.train.interpret",
     "Learner": "layered.train.learner",
+    "MODEL_FORMAT": "layered.train.learner",
     "default_loss": "layered.train.losses.default",
     "register_default_loss": "layered.train.losses.default",
     "BCEWithLogitsLossFlat": "layered.train.losses.flattened",
@@ -197,6 +198,9 @@ _WHERE = {
     "set_rng_states": "layered.train.saving.checkpoint",
     "export_learner": "layered.train.saving.export",
     "load_learner": "layered.train.saving.export",
+    "load_weights": "layered.train.saving.state_file",
+    "read_state": "layered.train.saving.state_file",
+    "write_state": "layered.train.saving.state_file",
     "augmented_loader": "layered.train.test_time_augmentation",
     "tta": "layered.train.test_time_augmentation",
 }

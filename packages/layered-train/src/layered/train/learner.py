@@ -16,7 +16,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from layered.core.atomic import atomic_save
 from layered.core.device import default_device, to_device
 from layered.train.callback import (
     Callback,
@@ -45,12 +44,16 @@ from layered.train.nn.summary import model_summary
 from layered.train.optim.algorithms import Adam
 from layered.train.optim.param_groups import expand_lr, norm_bias_params, norm_params, trainable_params
 from layered.train.optim.schedule import flat_cos_scheds, one_cycle_scheds, sgdr_scheds
+from layered.train.saving.state_file import load_weights, read_state, write_state
 
-__all__ = ["Learner"]
+__all__ = ["MODEL_FORMAT", "Learner"]
 
 
 def _tuple(x) -> tuple:
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+MODEL_FORMAT = "layered-model"  # the `format` of the files `Learner.save` writes
 
 
 class Learner:
@@ -565,27 +568,31 @@ class Learner:
 
     # ---- persistence ----------------------------------------------------------------------
     def _model_file(self, name: str | Path) -> Path:
-        return Path(name) if Path(name).suffix else self.path / self.model_dir / f"{name}.pth"
+        return Path(name) if Path(name).suffix else self.path / self.model_dir / f"{name}.safetensors"
 
     def save(self, name: str | Path, with_opt: bool = True) -> Path:
-        """Save model (and optimizer) state to `path/model_dir/name.pth`, atomically; returns the file."""
+        """Save model (and optimizer) state to `path/model_dir/name.safetensors`, atomically; returns the file."""
         file = self._model_file(name)
-        state = {"model": unwrap_model(self.model).state_dict()}
-        if with_opt and self.opt is not None:
-            state["opt"] = self.opt.state_dict()
+        extra = {"opt": self.opt.state_dict()} if with_opt and self.opt is not None else {}
         if rank_distrib() == 0:  # under DDP the first process writes, the others wait for it
-            atomic_save(state, file)
+            write_state(file, MODEL_FORMAT, unwrap_model(self.model).state_dict(), extra)
         barrier_distrib()
         return file
 
     def load(self, name: str | Path, device=None, with_opt: bool = True, strict: bool = True) -> Learner:
-        """Load what `save` wrote (never executing code from the file); returns self."""
+        """Load what `save` wrote (never executing code from the file); returns self.
+
+        The weights are checked against the model first: a file of another architecture raises
+        an error naming the file and the entries that do not fit.
+        """
         file = self._model_file(name)
-        state = torch.load(file, map_location=device or self.device, weights_only=True)
-        unwrap_model(self.model).load_state_dict(state["model"], strict=strict)
-        if with_opt and "opt" in state:
+        weights, extra = read_state(file, MODEL_FORMAT)
+        load_weights(unwrap_model(self.model), weights, file, strict=strict)
+        if with_opt and isinstance(extra, dict) and "opt" in extra:
             self._ensure_opt()
-            self.opt.load_state_dict(state["opt"])
+            self.opt.load_state_dict(extra["opt"])
+        if device is not None:
+            self.model.to(device)
         return self
 
     def export(self, fname: str | Path = "export.safetensors", pickle: bool = False) -> Path:

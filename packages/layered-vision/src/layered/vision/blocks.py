@@ -71,10 +71,12 @@ def MaskBlock(codes: Sequence[str] | None = None) -> TransformBlock:
     )
 
 
+@register_serializable
 def _points(x):  # one argument: a type transform dispatches on every parameter of its function
     return TensorPoint.create(x)
 
 
+@register_serializable
 def _boxes(x):  # one argument: a type transform dispatches on every parameter of its function
     return TensorBBox.create(x)
 
@@ -118,6 +120,7 @@ def bb_pad(samples: list, pad_idx: int = 0) -> list:
     return [tuple(s) for s in cleaned]
 
 
+@register_serializable
 def _pad_boxes(samples):  # one argument: a transform dispatches on every parameter of its function
     return bb_pad(samples)
 

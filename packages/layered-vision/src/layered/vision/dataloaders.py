@@ -336,10 +336,12 @@ class ImageDataLoaders(DataLoaders):
         return cls._build(dblock, items, path, bs, device, **kwargs)
 
 
+@register_serializable
 def _first(o):  # unannotated: a getter accepts any item
     return o[0]
 
 
+@register_serializable
 def _second(o):  # unannotated: a getter accepts any item
     return o[1]
 

@@ -15,6 +15,9 @@ _WHERE = {
     "set_rng_states": "layered.train.saving.checkpoint",
     "export_learner": "layered.train.saving.export",
     "load_learner": "layered.train.saving.export",
+    "load_weights": "layered.train.saving.state_file",
+    "read_state": "layered.train.saving.state_file",
+    "write_state": "layered.train.saving.state_file",
 }
 
 __all__ = list(_WHERE)

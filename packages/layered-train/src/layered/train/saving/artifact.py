@@ -135,7 +135,7 @@ def parse_artifact(
     if not isinstance(meta, dict) or meta.get("format") != fmt:
         found = meta.get("format") if isinstance(meta, dict) else None
         raise ArtifactError(
-            f"{file} is not a layered {fmt} file"
+            f"{file} is not a {fmt} file"
             + (
                 f" (it is a {found!r} file)"
                 if isinstance(found, str)

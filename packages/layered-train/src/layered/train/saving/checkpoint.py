@@ -24,14 +24,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from layered.core.atomic import atomic_save
 from layered.train.callback import Callback
 from layered.train.distributed import barrier_distrib, rank_distrib, unwrap_model
 from layered.train.errors import TrainError
+from layered.train.saving.artifact import ArtifactError
+from layered.train.saving.state_file import load_weights, read_state, write_state
 
 __all__ = ["CheckpointCallback", "ResumeCallback", "load_checkpoint", "rng_states", "set_rng_states"]
 
 FORMAT = "layered-checkpoint"
+_KEYS = {"n_epoch", "n_batches", "epoch", "batches_done", "train_iter", "rng_epoch", "rng"}
 
 
 def _loader_generators(dl: Any) -> list[torch.Generator]:
@@ -79,19 +81,6 @@ def set_rng_states(states: dict[str, Any], dl: Any = None) -> None:
         g.set_state(state)
 
 
-def _plain(obj: Any) -> Any:
-    """`obj` with NumPy scalars made Python numbers, so the file loads with `weights_only=True`."""
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return torch.from_numpy(obj.copy())
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_plain(v) for v in obj)
-    return obj
-
-
 def _is_data(v: Any) -> bool:
     if isinstance(v, (bool, int, float, str, type(None), torch.Tensor, np.generic)):
         return True
@@ -109,16 +98,14 @@ def _phase_metrics(recorder: Any) -> list:
 
 
 def load_checkpoint(file: str | Path) -> dict[str, Any]:
-    """Read a checkpoint written by `CheckpointCallback` (never running code from the file)."""
+    """Read a checkpoint written by `CheckpointCallback` (a safetensors artifact: never running code from the file)."""
     file = Path(file)
     if not file.is_file():
         raise TrainError(f"resume_from: no checkpoint at {file}")
-    state = torch.load(file, map_location="cpu", weights_only=True)
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise TrainError(
-            f"resume_from: {file} is not a layered training checkpoint (written by CheckpointCallback)"
-        )
-    return state
+    weights, state = read_state(file, FORMAT)
+    if not isinstance(state, dict) or not set(state) >= _KEYS:
+        raise ArtifactError(f"resume_from: {file} lacks {sorted(_KEYS - set(state or {}))}")
+    return {**state, "model": weights}
 
 
 class ResumeCallback(Callback):
@@ -142,7 +129,7 @@ class ResumeCallback(Callback):
                 f"resume_from: {self.file} was written by a fit of {s['n_epoch']} epochs of {s['n_batches']} "
                 f"batches; this fit has {learn.n_epoch} epochs of {n_batches}. Resume with the same fit call"
             )
-        unwrap_model(learn.model).load_state_dict(s["model"])
+        load_weights(unwrap_model(learn.model), s["model"], self.file)
         if "opt" in s:
             learn.opt.load_state_dict(s["opt"])
         learn.epoch, learn.train_iter = s["epoch"], s["train_iter"]
@@ -207,7 +194,7 @@ _END = object()
 class CheckpointCallback(Callback):
     """Write a resumable checkpoint every `every_n_batches` training batches and after every epoch.
 
-    The file is `learn.path / learn.model_dir / f"{fname}.pth"` (or `fname` itself when it has
+    The file is `learn.path / learn.model_dir / f"{fname}.safetensors"` (or `fname` itself when it has
     a suffix), replaced atomically, so a crash leaves the previous checkpoint intact. Resume
     with the same fit call plus `resume_from=learn.checkpoint.file`. Under DDP only rank 0
     writes. Not saved: the state of other callbacks (e.g. a mixed-precision grad scaler).
@@ -227,7 +214,9 @@ class CheckpointCallback(Callback):
     def file(self) -> Path:
         """Where the checkpoint is written."""
         fname = Path(self.fname)
-        return fname if fname.suffix else Path(self.learn.path) / self.learn.model_dir / f"{fname}.pth"
+        return (
+            fname if fname.suffix else Path(self.learn.path) / self.learn.model_dir / f"{fname}.safetensors"
+        )
 
     def before_epoch(self):
         self._epoch_rng = rng_states(self.learn.dls.train)
@@ -245,8 +234,6 @@ class CheckpointCallback(Callback):
         learn, file = self.learn, self.file
         if rank_distrib() == 0:
             state = {
-                "format": FORMAT,
-                "model": unwrap_model(learn.model).state_dict(),
                 "n_epoch": learn.n_epoch,
                 "n_batches": len(learn.dls.train),
                 "epoch": epoch,
@@ -264,6 +251,6 @@ class CheckpointCallback(Callback):
                     "smooth_loss": [recorder.smooth_loss.count, recorder.smooth_loss.avg],
                     "metrics": [_metric_state(m) for m in _phase_metrics(recorder)],
                 }
-            atomic_save(_plain(state), file)
+            write_state(file, FORMAT, unwrap_model(learn.model).state_dict(), state)
         barrier_distrib()
         return file
