@@ -1,4 +1,4 @@
-"""collab_learner: reaches the noise floor, recovers the true factors, predicts pairs, shows results, exports."""
+"""collab_learner: reaches the noise floor, recovers the true factors, predicts pairs, shows results (exports: test_export.py)."""
 
 import numpy as np
 import pandas as pd
@@ -11,7 +11,6 @@ from layered.collab.learner import collab_learner
 from layered.collab.models import EmbeddingDotBias, EmbeddingNN
 from layered.tabular.model import emb_sz_rule
 from layered.train.learner import Learner
-from layered.train.saving.export import load_learner
 
 NOISE = 0.2  # the noise of the `truth` fixture: the best reachable RMSE
 
@@ -86,19 +85,6 @@ def test_show_results(dot_learner):
     frame = dot_learner.show_results(max_n=6, show=False)
     assert list(frame.columns) == ["user", "item", "rating", "rating_pred"] and len(frame) == 6
     assert np.sqrt(((frame["rating"] - frame["rating_pred"]) ** 2).mean()) < 3 * NOISE
-
-
-@pytest.mark.parametrize("kind", ["dot_learner", "nn_learner"])
-def test_export_and_load_round_trip(kind, request, tmp_path):
-    learn = request.getfixturevalue(kind)
-    learn.path = tmp_path
-    loaded = load_learner(learn.export("collab.pth"))  # weights_only, allow-listed classes only
-    assert type(loaded.model) is type(learn.model) and loaded.model.classes == learn.model.classes
-    pairs = [(3, 5), (250, 199), ("nobody", 7)]
-    expected = learn.get_preds(dl=learn.dls.test_dl(pairs))[0]
-    assert torch.allclose(loaded.get_preds(dl=loaded.dls.test_dl(pairs))[0], expected, atol=1e-6)
-    assert float(loaded.predict((3, 5))[1][0]) == pytest.approx(float(expected[0, 0]), abs=1e-6)
-    assert torch.equal(loaded.model.weight([5, 6]), learn.model.weight([5, 6]))
 
 
 def test_collab_learner_errors(dls):
