@@ -30,14 +30,6 @@ ANIMALS, VERBS, THINGS = (
 NEW_TEXTS = ["The fox likes a box.", "A bird chases the sun and the dog sees a ball.", "cat cat cat"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def frame(n=48, seed=0):
     """Short sentences labelled by the animal that starts them."""
     rng, rows = random.Random(seed), []
