@@ -111,7 +111,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         dot.path = Path(tmp)
-        loaded = load_learner(dot.export("collab.pth"))
+        loaded = load_learner(dot.export("collab.safetensors"))
         same = torch.allclose(loaded.predict((user, item))[1], value, atol=1e-6)
         print(f"exported and loaded back: same prediction {same}")
 

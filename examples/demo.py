@@ -92,8 +92,7 @@ def main() -> None:
     learn.show_results(max_n=16, figsize=(6, 6))
     plots.append(save("show_results.png"))
 
-    file = learn.export("digits_xresnet18.pth")
-    # the image reader dispatches on PIL's image class: allow that name from outside layered and torch
+    file = learn.export("digits_xresnet18.safetensors")
     reloaded = load_learner(file)
     image = dls.valid_ds.items[0]
     label, index, probs = reloaded.predict(image)

@@ -117,11 +117,11 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         learn.path = Path(tmp)
-        loaded = load_learner(learn.export("penguins.pth"))
+        loaded = load_learner(learn.export("penguins.safetensors"))
         again = loaded.predict(row)
     if not torch.allclose(again[2], probs, atol=1e-6) or again[0]["Sex"].iloc[0] != full["Sex"].iloc[0]:
         raise SystemExit("the exported learner predicts differently")
-    print("exported and loaded back (weights_only, allow-listed classes): same prediction")
+    print("exported and loaded back (safetensors + registered components only): same prediction")
 
 
 if __name__ == "__main__":

@@ -76,12 +76,6 @@ def test_regression(tmp_path):
     assert_regression_round_trip(mixed_frame(400).drop(columns="y"), tmp_path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an unused text column of the training frame stays in the empty inference frame as an "
-    "object array: ConfigWriter.numpy writes it element by element with dtype '|O', and "
-    "ConfigReader.build_ndarray refuses that dtype (_np_dtype: '|O' is not plain data)",
-)
 def test_a_frame_with_an_unused_text_column(tmp_path):
     """Regression on a frame that also holds the text label `y`, which no part of the learner reads."""
     assert_regression_round_trip(mixed_frame(400), tmp_path)

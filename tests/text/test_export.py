@@ -100,12 +100,6 @@ def test_text_classifier(kind, tmp_path):
     assert probs.shape == (2,) and torch.allclose(probs2, probs, atol=1e-6)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the export names the SentencePiece model by its path in the cache folder "
-    "(SentencePieceTokenizer.model_path) instead of carrying it: once that file is gone, "
-    "predict fails in sentencepiece (RuntimeError NOT_FOUND)",
-)
 def test_a_sentencepiece_export_carries_its_model(tmp_path):
     """The one file is the whole export: loading it elsewhere (here, after the cache is cleared) still predicts."""
     dls = dataloaders("sentencepiece", tmp_path, is_lm=False)
@@ -119,14 +113,6 @@ def test_a_sentencepiece_export_carries_its_model(tmp_path):
     assert torch.allclose(probs, expected[2], atol=1e-6)
 
 
-LM_XFAIL = (
-    "an LM learner does not round-trip: (1) export's _inference_dls calls LMDataLoader.new over an "
-    "empty dataset, whose _n_items raises TextError (0 tokens cannot fill bs rows); (2) load_learner "
-    "rebuilds a plain Learner, not an LMLearner, so predict(text, n_words=...) (generation) is lost"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=LM_XFAIL)
 @pytest.mark.parametrize("kind", ["spacy", "sentencepiece"])
 def test_language_model(kind, tmp_path):
     dls = dataloaders(kind, tmp_path, is_lm=True)

@@ -12,7 +12,7 @@ carry what JSON lacks:
 | `{"$name": name}` | a registered class or function used as a value |
 | `{"$ref": n}` | the object with `"$id": n` met before (shared objects, tied weights, cycles) |
 | `{"$tensor": key}` | a tensor (`"$class"` and `"meta"` for a semantic tensor); `$param` a parameter |
-| `$tuple`, `$set`, `$frozenset`, `$dict` (non-string keys), `$float` (nan, inf), `$bytes`, `$path`, `$slice`, `$dtype`, `$device`, `$size`, `$ndarray`, `$npscalar`, `$npdtype`, `$random`, `$enum` | the value itself |
+| `$tuple`, `$set`, `$frozenset`, `$dict` (non-string keys), `$float` (nan, inf), `$bytes` (`$blob`: long bytes kept as a uint8 tensor), `$path`, `$slice`, `$dtype`, `$device`, `$size`, `$ndarray`, `$npscalar`, `$npdtype`, `$random`, `$enum` | the value itself |
 
 Rebuilding runs no code but the registry's: every class or function is looked up by its
 registered name (`layered.core.registry`); an instance is made by `cls.__new__` and given its
@@ -83,7 +83,7 @@ def to_config(obj: Any, path: str = "obj", prefix: str = "") -> tuple[Any, dict[
     the attribute path, for an object that is not registered or not plain data.
     """
     writer = ConfigWriter()
-    config = writer.describe(obj, path, prefix)
+    config = writer.prune(writer.describe(obj, path, prefix))
     return config, writer.tensors
 
 
@@ -97,7 +97,7 @@ class ConfigWriter:
         self.ids: dict[int, int] = {}
         self.kept: list = []  # keeps described objects alive so that their ids stay unique
         self.tensors: dict[str, torch.Tensor] = {}
-        self.tensor_keys: dict[int, str] = {}
+        self.referenced: set[int] = set()
 
     def register(self, obj: Any) -> int:
         n = self.ids[id(obj)] = len(self.kept)
@@ -106,6 +106,19 @@ class ConfigWriter:
 
     def fail(self, path: str, problem: str) -> ConfigError:
         return ConfigError(f"cannot export {path}: {problem}")
+
+    def ref(self, obj: Any) -> dict:
+        n = self.ids[id(obj)]
+        self.referenced.add(n)
+        return {"$ref": n}
+
+    def prune(self, config: Any) -> Any:
+        """`config` without the `$id`s nothing refers to (call once every object is described)."""
+        if isinstance(config, dict):
+            return {k: self.prune(v) for k, v in config.items() if k != "$id" or v in self.referenced}
+        if isinstance(config, list):
+            return [self.prune(v) for v in config]
+        return config
 
     def unregistered(self, path: str, what: Any) -> ConfigError:
         cls = what if isinstance(what, type) else type(what)
@@ -160,7 +173,7 @@ class ConfigWriter:
         if isinstance(obj, types.MethodType) and isinstance(obj.__self__, type):
             return self.classmethod(obj, path)
         if id(obj) in self.ids:
-            return {"$ref": self.ids[id(obj)]}
+            return self.ref(obj)
         component = registered_name(t)
         if component is None or component.kind == "reference":
             raise self.unregistered(path, obj)
@@ -170,7 +183,9 @@ class ConfigWriter:
 
     def atom(self, obj: Any, t: type, path: str) -> Any:
         """Values described by themselves (no names, no nested objects), or None."""
-        if t is bytes:
+        if t is bytes:  # long ones (a tokenizer's model) beside the weights, short ones inline
+            if len(obj) > 1024:
+                return {"$blob": self.add_tensor(torch.frombuffer(bytearray(obj), dtype=torch.uint8), None)}
             return {"$bytes": base64.b64encode(obj).decode("ascii")}
         if isinstance(obj, torch.dtype):
             return {"$dtype": str(obj).removeprefix("torch.")}
@@ -239,11 +254,12 @@ class ConfigWriter:
     def tensor(self, t: torch.Tensor, path: str, key: str | None = None) -> dict:
         if isinstance(t, nn.Parameter):
             if id(t) in self.ids:
-                return {"$ref": self.ids[id(t)]}
+                return self.ref(t)
             if type(t) is not nn.Parameter:
                 raise self.fail(path, f"it is a {type(t).__qualname__}; expected a plain nn.Parameter")
             n = self.register(t)
-            return {"$param": self.add_tensor(t, key), "grad": t.requires_grad, "$id": n}
+            out = {"$param": self.add_tensor(t, key), "$id": n}
+            return out if t.requires_grad else {**out, "grad": False}
         if type(t) is torch.Tensor:
             return {"$tensor": self.add_tensor(t, key)}
         return {
@@ -262,7 +278,8 @@ class ConfigWriter:
             raise ConfigError(
                 f"{component.name}.__getstate__ returned a {type(state).__name__}, expected a dict"
             )
-        return {k: v for k, v in state.items() if k not in component.exclude}
+        excluded = {name for klass in cls.__mro__ if (c := registered_name(klass)) for name in c.exclude}
+        return {k: v for k, v in state.items() if k not in excluded}
 
     def instance(self, obj: Any, component: Component, path: str) -> dict:
         out: dict[str, Any] = {"$obj": component.name, "$id": self.register(obj)}
@@ -323,28 +340,29 @@ class ConfigWriter:
             k: None if p is None else self.tensor(p, f"{path}.{k}", prefix + k)
             for k, p in m._parameters.items()
         }
-        buffers = {
-            k: None
-            if b is None
-            else {
-                **self.tensor(b, f"{path}.{k}", prefix + k if k in persistent else None),
-                "persistent": k in persistent,
-            }
-            for k, b in m._buffers.items()
-        }
+        buffers: dict[str, Any] = {}
+        for k, b in m._buffers.items():
+            # non-persistent buffers are not in the state dict: they get a key of their own
+            buffers[k] = (
+                None if b is None else self.tensor(b, f"{path}.{k}", prefix + k if k in persistent else None)
+            )
+            if b is not None and k not in persistent:
+                buffers[k]["persistent"] = False
         children = {
             k: None if c is None else self.describe(c, f"{path}.{k}", f"{prefix}{k}.")
             for k, c in m._modules.items()
         }
-        state = {k: v for k, v in full.items() if k not in _module_internals()}
-        return {
-            "$module": component.name,
-            "$id": n,
+        # `training` is left out when True, what `nn.Module.__init__` gives
+        state = {
+            k: v for k, v in full.items() if k not in _module_internals() and (k, v) != ("training", True)
+        }
+        parts = {
             "params": params,
             "buffers": buffers,
             "children": children,
             "state": self.attributes(state, path),
         }
+        return {"$module": component.name, "$id": n, **{k: v for k, v in parts.items() if v}}
 
 
 # ---- reading --------------------------------------------------------------------------------
@@ -419,7 +437,6 @@ def _attr_allowed(cls: type, name: str, value: Any) -> bool:
 
 _ATOMS = {
     "$float": _float,
-    "$bytes": lambda v: base64.b64decode(_expect(v, str), validate=True),
     "$dtype": _dtype,
     "$device": lambda v: torch.device(_expect(v, str)),
     "$size": lambda v: torch.Size([_expect(n, int) for n in _expect(v, list)]),
@@ -440,6 +457,8 @@ _TAGS = (
     "$ndarray",
     "$npscalar",
     "$enum",
+    "$bytes",
+    "$blob",
     *_ATOMS,
     *_SEQUENCES,
 )
@@ -524,6 +543,17 @@ class ConfigReader:
             raise self.fail(path, f"{owner.__qualname__}.{name} is not a class method")
         return getattr(owner, name)
 
+    def build_bytes(self, spec: dict, path: str) -> bytes:
+        return base64.b64decode(_expect(spec["$bytes"], str), validate=True)
+
+    def build_blob(self, spec: dict, path: str) -> bytes:
+        t = self.tensor_of(spec["$blob"], path)
+        if t.dtype != torch.uint8 or t.dim() != 1:
+            raise TypeError(
+                f"bytes are kept as a 1-d uint8 tensor, found {t.dtype} of shape {tuple(t.shape)}"
+            )
+        return t.numpy().tobytes()
+
     def build_enum(self, spec: dict, path: str) -> enum.Enum:
         cls = self.component(spec["$enum"], path, ("object", "reference")).resolve()
         if not (isinstance(cls, type) and issubclass(cls, enum.Enum)):
@@ -549,7 +579,10 @@ class ConfigReader:
         return out
 
     def build_param(self, spec: dict, path: str) -> nn.Parameter:
-        p = nn.Parameter(self.tensor_of(spec["$param"], path), requires_grad=bool(spec.get("grad", True)))
+        grad = spec.get("grad", True)
+        if type(grad) is not bool:
+            raise TypeError(f"grad must be true or false, found {grad!r}")
+        p = nn.Parameter(self.tensor_of(spec["$param"], path), requires_grad=grad)
         self.register(spec, p)
         return p
 
@@ -564,9 +597,13 @@ class ConfigReader:
         return out
 
     def build_ndarray(self, spec: dict, path: str) -> np.ndarray:
-        dtype, data = _np_dtype(spec["dtype"]), spec["$ndarray"]
+        data = spec["$ndarray"]
         if type(data) is str:
-            return self.tensor_of(data, path).numpy().astype(dtype, copy=False)
+            return self.tensor_of(data, path).numpy().astype(_np_dtype(spec["dtype"]), copy=False)
+        # described element by element: each element is rebuilt (plain data or registered objects)
+        dtype = np.dtype(_expect(spec["dtype"], str))
+        if dtype.kind not in "OUS":
+            raise TypeError(f"an array described element by element holds objects or strings, not {dtype}")
         flat = self.build(_expect(data, list), path)
         shape = [_expect(n, int) for n in _expect(spec["shape"], list)]
         if math.prod(shape) != len(flat):
@@ -663,7 +700,7 @@ class ConfigReader:
         self.register(spec, m)
         nn.Module.__init__(m)
         for kind, want in (("params", nn.Parameter), ("buffers", torch.Tensor), ("children", nn.Module)):
-            for k, s in _expect(spec[kind], dict).items():
+            for k, s in _expect(spec.get(kind, {}), dict).items():
                 if not (k.isidentifier() or k.isdigit()) or _is_dunder(k):
                     raise self.fail(path, f"{kind} entry {k!r} is not a name")
                 value = None if s is None else self.build(s, f"{path}.{k}")

@@ -119,7 +119,8 @@ def register_serializable(
     """Register a class or function so saved files may name it; usable as `@register_serializable(...)`.
 
     `name` defaults to `module.qualname`; keep it stable across versions of your code.
-    `exclude` names attributes left out of the description (caches the class rebuilds itself).
+    `exclude` names attributes left out of the description (caches the class rebuilds itself);
+    subclasses inherit the exclusions of every registered class they derive from.
     `reference=True` registers a class only to be named as a value (a type in a list of types),
     never rebuilt. Classes defined inside functions and lambdas cannot be registered.
     """

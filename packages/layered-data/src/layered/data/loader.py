@@ -110,7 +110,7 @@ def _index_tensor(idxs: Iterable) -> torch.Tensor:
 
 
 @funcs_kwargs
-@register_serializable
+@register_serializable(exclude=("rng",))  # a new generator is drawn every epoch: not worth a file's bytes
 class DataLoader:
     """Batches of `bs` items from `dataset`: anything with `len` and `[i]`, or an iterable.
 

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from layered.core.atomic import atomic_save, atomic_write
+from layered.core.registry import register_serializable
 from layered.data.config import layered_home
 from layered.text.callbacks import ModelResetter, RNNCallback, RNNRegularizer
 from layered.text.errors import TextError
@@ -183,6 +184,7 @@ def _atomic_write_text(text: str, file: Path) -> None:
         f.write(text)
 
 
+@register_serializable(reference=True)  # exports name the class only
 class TextLearner(Learner):
     """A Learner for recurrent text models: resets hidden states, adds AR/TAR, saves and loads encoders.
 
@@ -262,6 +264,7 @@ class TextLearner(Learner):
         return self
 
 
+@register_serializable(reference=True)  # exports name the class only
 class LMLearner(TextLearner):
     """A TextLearner for language models: `predict` continues a text, `save_pretrained` exports weights and vocabulary."""
 

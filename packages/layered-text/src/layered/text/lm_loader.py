@@ -80,6 +80,9 @@ class LMDataLoader(TfmdDL):
             raise TextError(f"LMDataLoader: {len(lens)} lens for {len(self.dataset)} texts")
         n_tokens = sum(lens)
         self._row_len = (n_tokens - 1) // bs
+        if not lens:  # no texts at all (an exported loader, or test_dl's template): no batches
+            self._row_len = 0
+            return 0
         if self._row_len < 1:
             raise TextError(
                 f"LMDataLoader: {n_tokens} tokens in {len(lens)} texts cannot fill bs={bs} rows of "

@@ -137,6 +137,7 @@ class SentencePieceTokenizer:
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
         self.special_toks = tuple(SPECIAL_TOKENS if special_toks is None else special_toks)
         self.model_path: Path | None = None
+        self.model_proto: bytes | None = None  # the model itself, so that copies and exports carry it
         self._processor = None
 
     def _size(self, texts: Sequence[str]) -> int:
@@ -147,7 +148,7 @@ class SentencePieceTokenizer:
 
     def setup(self, texts: Sequence[str]) -> Path:
         """Train the model on `texts` (or reuse the one trained on the same texts); returns its file."""
-        if self.model_path is not None:
+        if self.model_proto is not None:
             return self.model_path
         import sentencepiece as spm
 
@@ -178,20 +179,20 @@ class SentencePieceTokenizer:
             )
             Path(f"{tmp}.vocab").unlink(missing_ok=True)
             os.replace(f"{tmp}.model", path)  # in the same folder: an atomic rename
-        self.model_path = path
+        self.model_path, self.model_proto = path, path.read_bytes()
         return path
 
     @property
     def processor(self) -> Any:
         """The loaded SentencePiece model (loaded on first use in each process)."""
         if self._processor is None:
-            if self.model_path is None:
+            if self.model_proto is None:
                 raise TextError(
                     "SentencePieceTokenizer: no model yet; call setup(texts) with the training texts"
                 )
             import sentencepiece as spm
 
-            self._processor = spm.SentencePieceProcessor(model_file=str(self.model_path))
+            self._processor = spm.SentencePieceProcessor(model_proto=self.model_proto)
         return self._processor
 
     @property

@@ -43,4 +43,5 @@ from layered.train.optim.torch_optimizer import *
 from layered.train.saving.artifact import *
 from layered.train.saving.checkpoint import *
 from layered.train.saving.export import *
+from layered.train.saving.state_file import *
 from layered.train.test_time_augmentation import *

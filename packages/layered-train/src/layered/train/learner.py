@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from layered.core.device import default_device, to_device
+from layered.core.registry import register_serializable
 from layered.train.callback import (
     Callback,
     CancelBackwardException,
@@ -56,6 +57,7 @@ def _tuple(x) -> tuple:
 MODEL_FORMAT = "layered-model"  # the `format` of the files `Learner.save` writes
 
 
+@register_serializable(reference=True)  # exports name the learner's class, never rebuild its state
 class Learner:
     """Train `model` on `dls` with `loss_func`, an optimizer from `opt_func`, callbacks and metrics.
 

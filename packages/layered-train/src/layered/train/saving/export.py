@@ -28,6 +28,7 @@ from torch import nn
 
 from layered.core.atomic import atomic_save, atomic_write
 from layered.core.config import ConfigError, ConfigReader, ConfigWriter
+from layered.core.registry import registered_name
 from layered.train.callback import Callback
 from layered.train.errors import TrainError
 from layered.train.learner import Learner
@@ -76,10 +77,17 @@ def _packages(config: Any, found: set[str]) -> set[str]:
     return found
 
 
+def _registered_class(cls: type) -> type:
+    """`cls`, or its nearest registered base: an unregistered Learner subclass loads as that base."""
+    return next(c for c in cls.__mro__ if registered_name(c) is not None)
+
+
 def _record(learn: Learner) -> tuple[dict, dict[str, torch.Tensor]]:
     """The configuration and tensors of what inference needs from `learn`."""
     writer = ConfigWriter()
     config = {
+        # the learner's class: a subclass (e.g. text's LMLearner) keeps its own predict
+        "learner": writer.describe(_registered_class(type(learn)), "learner.__class__"),
         "model": writer.describe(learn.model, "learner.model", "model."),
         "dls": writer.describe(_inference_dls(learn.dls), "learner.dls"),
         "loss_func": writer.describe(learn.loss_func, "learner.loss_func"),
@@ -87,6 +95,7 @@ def _record(learn: Learner) -> tuple[dict, dict[str, torch.Tensor]]:
         # callbacks prediction depends on (e.g. one splitting a model's tuple output), made afresh
         "cbs": writer.describe([type(cb)() for cb in learn.cbs if cb.for_inference], "learner.cbs"),
     }
+    config = writer.prune(config)
     config["packages"] = sorted(_packages(config, set()) & set(_PACKAGES))
     return config, writer.tensors
 
@@ -311,8 +320,13 @@ def _learner_of(config: Any, tensors: dict[str, torch.Tensor], file: Path, cpu: 
     cbs = build("cbs") if "cbs" in config else []
     if not (isinstance(cbs, list) and all(isinstance(cb, Callback) for cb in cbs)):
         raise ArtifactError(f"{file}: learner.cbs must be a list of callbacks")
+    cls = build("learner") if "learner" in config else Learner
+    if not (isinstance(cls, type) and issubclass(cls, Learner)):
+        raise ArtifactError(f"{file}: learner.__class__ is {cls!r}, expected a Learner class")
     try:
-        learn = Learner(dls, model, loss_func=loss_func, cbs=cbs)
+        learn = cls(dls, model, loss_func=loss_func)
+        # the class may attach some of them itself (a text learner its RNNCallback)
+        learn.add_cbs([cb for cb in cbs if not any(type(c) is type(cb) for c in learn.cbs)])
     except ConfigError:
         raise
     except Exception as e:

@@ -24,7 +24,7 @@ __all__ = ["load_weights", "read_state", "write_state"]
 def write_state(file: str | Path, fmt: str, weights: dict[str, torch.Tensor], extra: Any = None) -> Path:
     """Write `weights` (a state dict) and `extra` (plain data and tensors) to `file` as a `fmt` artifact, atomically."""
     writer = ConfigWriter()
-    config = writer.describe(extra, "state")
+    config = writer.prune(writer.describe(extra, "state"))
     tensors = {**{f"model.{k}": v for k, v in weights.items()}, **writer.tensors}
     return write_artifact(file, fmt, config, tensors)
 
@@ -42,10 +42,10 @@ def load_weights(
 ) -> None:
     """Copy `weights` into `model`, first checking they fit it; the error names `file` and what does not fit."""
     own = model.state_dict()
-    shapes = [
-        f"{k}: file {tuple(w.shape)}, model {tuple(own[k].shape)}"
-        for k, w in weights.items()
-        if k in own and own[k].shape != w.shape
+    shapes = [  # in the model's order, whatever order the file keeps
+        f"{k}: file {tuple(weights[k].shape)}, model {tuple(v.shape)}"
+        for k, v in own.items()
+        if k in weights and weights[k].shape != v.shape
     ]
     missing = [k for k in own if k not in weights]
     unexpected = [k for k in weights if k not in own]
