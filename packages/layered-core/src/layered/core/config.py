@@ -701,7 +701,7 @@ class ConfigReader:
         nn.Module.__init__(m)
         for kind, want in (("params", nn.Parameter), ("buffers", torch.Tensor), ("children", nn.Module)):
             for k, s in _expect(spec.get(kind, {}), dict).items():
-                if not (k.isidentifier() or k.isdigit()) or _is_dunder(k):
+                if not k or "." in k:  # what nn.Module accepts as a name; kept in its dicts, never as attributes
                     raise self.fail(path, f"{kind} entry {k!r} is not a name")
                 value = None if s is None else self.build(s, f"{path}.{k}")
                 if value is not None and not isinstance(value, want):
