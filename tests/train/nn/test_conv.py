@@ -111,3 +111,18 @@ def test_pixel_shuffle_icnr_starts_as_nearest_upsampling():
     assert PixelShuffle_ICNR(6, scale=4, blur=True)(x).shape == (2, 6, 20, 20)
     bn = PixelShuffle_ICNR(6, 4, norm_type=NormType.Batch)
     assert [type(x) for x in bn[0]] == [nn.Conv2d, nn.ReLU, nn.BatchNorm2d]
+
+
+@pytest.mark.parametrize("norm_type", [NormType.Weight, NormType.Spectral])
+def test_weight_and_spectral_norm_convs_export_and_load_with_their_parametrizations(norm_type):
+    from layered.core.config import from_config, to_config
+
+    torch.manual_seed(0)
+    m = nn.Sequential(ConvLayer(3, 8, norm_type=norm_type), ConvLayer(8, 4, norm_type=norm_type)).eval()
+    x = torch.randn(2, 3, 5, 5)
+    rebuilt = from_config(*to_config(m)).eval()
+    assert nn.utils.parametrize.is_parametrized(rebuilt[0][0], "weight")
+    assert set(rebuilt.state_dict()) == set(m.state_dict())
+    for k, v in m.state_dict().items():
+        assert torch.equal(rebuilt.state_dict()[k], v), k
+    torch.testing.assert_close(rebuilt(x), m(x))

@@ -4,7 +4,8 @@
   `numpy.ndarray`, `torch.Tensor`;
 - `functools.partial` of a registered function, compiled regular expressions (pattern and flags);
 - the layers, containers and losses `torch.nn` lists as public (`torch.nn.modules.__all__`),
-  described as modules (children, tensors, plain attributes), under the names `torch.nn.<Class>`;
+  described as modules (children, tensors, plain attributes), under the names `torch.nn.<Class>`,
+  and the weight-norm, spectral-norm and orthogonal parametrizations;
 - the activation functions of `torch` and `torch.nn.functional` that models keep as values.
 
 Importing `layered.core.config` registers them; nothing else in `torch` is ever looked up.
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils import parametrizations, parametrize
 
 from layered.core.registry import register_adapter, register_serializable
 
@@ -99,6 +101,14 @@ def _register_all() -> None:
         cls = getattr(nn, name, None)
         if isinstance(cls, type) and issubclass(cls, nn.Module):
             register_serializable(cls, name=f"torch.nn.{name}")
+    # weight and spectral norm, orthogonal: the parametrizations torch.nn.utils.parametrizations adds
+    register_serializable(
+        parametrize.ParametrizationList, name="torch.nn.utils.parametrize.ParametrizationList"
+    )
+    for name in ("_WeightNorm", "_SpectralNorm", "_Orthogonal"):
+        cls = getattr(parametrizations, name, None)
+        if isinstance(cls, type):
+            register_serializable(cls, name=f"torch.nn.utils.parametrizations.{name}")
     for f in _ACTIVATION_FUNCTIONS:
         register_serializable(
             f, name=f"{'torch.nn.functional' if f.__module__ == F.__name__ else 'torch'}.{f.__name__}"

@@ -75,6 +75,14 @@ def _module_internals() -> frozenset:
     return _MODULE_INTERNALS
 
 
+def _torch_compat_hook(hook: Any) -> bool:
+    """Whether `hook` is torch's own state-dict compatibility hook of weight norm (re-added on loading)."""
+    hook = getattr(hook, "hook", hook)  # torch may wrap it
+    return getattr(hook, "__module__", None) == "torch.nn.utils.parametrizations" and "compat" in getattr(
+        hook, "__name__", ""
+    )
+
+
 def to_config(obj: Any, path: str = "obj", prefix: str = "") -> tuple[Any, dict[str, torch.Tensor]]:
     """Describe `obj` as JSON-ready data and named tensors; `path` names it in errors.
 
@@ -174,7 +182,9 @@ class ConfigWriter:
             return self.classmethod(obj, path)
         if id(obj) in self.ids:
             return self.ref(obj)
-        component = registered_name(t)
+        # torch makes the class of a parametrized module on the fly (`Parametrized<Base>`): its base is described
+        cls = t.__bases__[0] if isinstance(obj, nn.Module) and parametrize.is_parametrized(obj) else t
+        component = registered_name(cls)
         if component is None or component.kind == "reference":
             raise self.unregistered(path, obj)
         if isinstance(obj, nn.Module):
@@ -270,15 +280,17 @@ class ConfigWriter:
 
     # ---- instances and modules --------------------------------------------------------
     def state_of(self, obj: Any, component: Component) -> dict:
-        cls = type(obj)
-        state = obj.__getstate__() if _custom(cls, "__getstate__") else dict(getattr(obj, "__dict__", {}))
+        cls = component.resolve()  # the registered class (a parametrized module's own refuses __getstate__)
+        state = cls.__getstate__(obj) if _custom(cls, "__getstate__") else dict(getattr(obj, "__dict__", {}))
         if isinstance(state, tuple):  # (dict, slots) from object.__getstate__ with __slots__
             state = {**(state[0] or {}), **(state[1] or {})}
         if not isinstance(state, dict):
             raise ConfigError(
                 f"{component.name}.__getstate__ returned a {type(state).__name__}, expected a dict"
             )
-        excluded = {name for klass in cls.__mro__ if (c := registered_name(klass)) for name in c.exclude}
+        excluded = {
+            name for klass in type(obj).__mro__ if (c := registered_name(klass)) for name in c.exclude
+        }
         return {k: v for k, v in state.items() if k not in excluded}
 
     def instance(self, obj: Any, component: Component, path: str) -> dict:
@@ -305,12 +317,6 @@ class ConfigWriter:
         return out
 
     def module(self, m: nn.Module, component: Component, path: str, prefix: str) -> dict:
-        if parametrize.is_parametrized(m):
-            raise self.fail(
-                path,
-                "parametrized modules (weight or spectral norm) export once the "
-                "parametrization is removed (torch.nn.utils.parametrize.remove_parametrizations)",
-            )
         n = self.register(m)
         full = self.state_of(m, component)
         for key in (
@@ -322,10 +328,11 @@ class ConfigWriter:
             "_load_state_dict_pre_hooks",
             "_load_state_dict_post_hooks",
         ):
-            if full.get(key):
+            hooks = [h for h in (full.get(key) or {}).values() if not _torch_compat_hook(h)]
+            if hooks:
                 raise self.fail(
                     path,
-                    f"it has {len(full[key])} {key} registered; hooks are code, so remove them before exporting",
+                    f"it has {len(hooks)} {key} registered; hooks are code, so remove them before exporting",
                 )
         if callable(getattr(m, "get_config", None)) and callable(getattr(type(m), "from_config", None)):
             for k, v in m.state_dict().items():  # its weights, filled in after from_config rebuilds it
@@ -362,6 +369,8 @@ class ConfigWriter:
             "children": children,
             "state": self.attributes(state, path),
         }
+        if parametrize.is_parametrized(m):  # weight or spectral norm: re-attached with torch's API on loading
+            parts["parametrized"] = list(m.parametrizations)
         return {"$module": component.name, "$id": n, **{k: v for k, v in parts.items() if v}}
 
 
@@ -701,7 +710,9 @@ class ConfigReader:
         nn.Module.__init__(m)
         for kind, want in (("params", nn.Parameter), ("buffers", torch.Tensor), ("children", nn.Module)):
             for k, s in _expect(spec.get(kind, {}), dict).items():
-                if not k or "." in k:  # what nn.Module accepts as a name; kept in its dicts, never as attributes
+                if (
+                    not k or "." in k
+                ):  # what nn.Module accepts as a name; kept in its dicts, never as attributes
                     raise self.fail(path, f"{kind} entry {k!r} is not a name")
                 value = None if s is None else self.build(s, f"{path}.{k}")
                 if value is not None and not isinstance(value, want):
@@ -720,4 +731,28 @@ class ConfigReader:
             if k in m._parameters or k in m._buffers or k in m._modules:
                 raise self.fail(path, f"the attribute {k!r} would hide a parameter, buffer or child")
             object.__setattr__(m, k, v)
+        if "parametrized" in spec:
+            self.reparametrize(m, _expect(spec["parametrized"], list), path)
         return m
+
+    def reparametrize(self, m: nn.Module, names: list, path: str) -> None:
+        """Re-attach rebuilt parametrizations (weight norm, ...) with torch's public API, keeping the saved originals."""
+        saved = m._modules.pop("parametrizations", None)
+        if not isinstance(saved, nn.ModuleDict) or sorted(saved) != sorted(names):
+            raise self.fail(path, f"parametrized tensors {names!r} do not match its parametrizations")
+        for name in names:
+            plist = saved[name]
+            if not isinstance(plist, parametrize.ParametrizationList) or name in m._parameters:
+                raise self.fail(path, f"parametrizations.{name} is a {type(plist).__name__}")
+            # a value of the right shape to register on, computed in eval mode so that no
+            # parametrization updates its state (spectral norm's power iteration); the saved
+            # originals then replace the ones torch derives from it, and unsafe=True skips checks
+            # that would run the parametrizations again
+            training = plist.training
+            with torch.no_grad():
+                m.register_parameter(name, nn.Parameter(plist.eval()()))
+            plist.train(training)
+            for tfm in plist:
+                parametrize.register_parametrization(m, name, tfm, unsafe=True)
+            m.parametrizations[name]._parameters.update(plist._parameters)
+            m.parametrizations[name].unsafe = plist.unsafe
