@@ -3,7 +3,7 @@
 Usage: python scripts/write_faces.py [--check]
 
 A package's face holds the names of its own modules' `__all__` (not those of the layers below),
-each mapped to the module that defines it. With `--check`, nothing is written: the script lists
+each mapped to the module that defines it, or to the room (subpackage) whose face holds it. With `--check`, nothing is written: the script lists
 the faces that are out of date and exits 1 if any is.
 """
 
@@ -37,8 +37,10 @@ def face_source(init: Path, package: str) -> str:
         leaf = info.name.rsplit(".", 1)[1]
         if info.ispkg or leaf == "all" or leaf.startswith("_"):
             continue
+        # a name of a room (subpackage) is looked up through the room's own face
+        room = ".".join(info.name.split(".")[: package.count(".") + 2])
         for name in importlib.import_module(info.name).__all__:
-            where.setdefault(name, info.name)
+            where.setdefault(name, room if room != info.name else info.name)
     clashes = sorted(n for n in where if n in {m.name for m in pkgutil.iter_modules(pkg.__path__)})
     if clashes:
         raise SystemExit(f"{package}: public names {clashes} are also module names; rename the modules")
