@@ -17,6 +17,7 @@ from torch import nn
 from train_tasks import class_task, mlp
 
 from layered.core.errors import LayeredError
+from layered.core.registry import register_serializable
 from layered.core.seed import set_seed
 from layered.train.learner import Learner
 from layered.train.losses.flattened import CrossEntropyLossFlat
@@ -234,3 +235,39 @@ def test_mlp_task_loads_after_all_this(tmp_path):
     learn = Learner(class_task(), mlp(), loss_func=CrossEntropyLossFlat(), path=tmp_path)
     loaded = load_learner(learn.export())
     assert torch.equal(loaded.get_preds(dl=learn.dls.valid)[0], learn.get_preds(dl=learn.dls.valid)[0])
+
+
+@register_serializable
+def one_feature(x: float) -> torch.Tensor:
+    """One number as a one-feature tensor."""
+    return torch.tensor([x])
+
+
+@register_serializable
+def parity(x: float) -> str:
+    """Two classes: even and odd."""
+    return "even" if int(x) % 2 == 0 else "odd"
+
+
+def test_a_path_in_the_file_does_not_decide_where_the_learner_writes(tmp_path):
+    """A planted `path` would make learn.save write elsewhere: the loaded learner writes beside its file."""
+    from layered.data.blocks import CategoryBlock, TransformBlock
+    from layered.data.data_block import DataBlock
+    from layered.data.splitters import RandomSplitter
+
+    set_seed(0)
+    dblock = DataBlock(
+        blocks=(TransformBlock(), CategoryBlock()),
+        get_x=one_feature,
+        get_y=parity,
+        splitter=RandomSplitter(0.5, seed=0),
+    )
+    dls = dblock.dataloaders([float(i) for i in range(16)], bs=4)
+    learn = Learner(dls, nn.Sequential(nn.Linear(1, 2)), loss_func=CrossEntropyLossFlat(), path=tmp_path)
+    config, tensors, _ = read_artifact(learn.export(), "layered-learner")
+    elsewhere = tmp_path / "elsewhere"
+    config["dls"]["state"]["path"] = {"$path": str(elsewhere)}
+    loaded = load_learner(planted(tmp_path, config, tensors))
+    assert loaded.path == tmp_path and loaded.dls.path == tmp_path
+    loaded.save("w")
+    assert (tmp_path / "models" / "w.safetensors").exists() and not elsewhere.exists()

@@ -323,8 +323,10 @@ def _learner_of(config: Any, tensors: dict[str, torch.Tensor], file: Path, cpu: 
     cls = build("learner") if "learner" in config else Learner
     if not (isinstance(cls, type) and issubclass(cls, Learner)):
         raise ArtifactError(f"{file}: learner.__class__ is {cls!r}, expected a Learner class")
+    if isinstance(getattr(dls, "path", None), Path):
+        dls.path = file.parent  # where the learner writes (save, plots) is the user's choice, not the file's
     try:
-        learn = cls(dls, model, loss_func=loss_func)
+        learn = cls(dls, model, loss_func=loss_func, path=file.parent)
         # the class may attach some of them itself (a text learner its RNNCallback)
         learn.add_cbs([cb for cb in cbs if not any(type(c) is type(cb) for c in learn.cbs)])
     except ConfigError:
