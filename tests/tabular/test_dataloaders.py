@@ -7,10 +7,11 @@ import torch
 from tabular_frames import CATS, CONTS, mixed_frame, splits
 
 from layered.data.loader import DataLoader
-from layered.tabular.dataloaders import TabDataLoader, TabularDataLoaders
 from layered.tabular.errors import TabularError
 from layered.tabular.procs import Categorify, FillMissing, Normalize
-from layered.tabular.tabular_pandas import TabularPandas
+from layered.tabular.tab_loader import TabDataLoader
+from layered.tabular.tabular_pandas import TabularDataLoaders, TabularPandas
+from layered.train.losses.default import default_loss
 from layered.train.losses.flattened import CrossEntropyLossFlat, MSELossFlat
 
 PROCS = [Categorify, FillMissing, Normalize]
@@ -58,9 +59,9 @@ def test_from_df_splits_and_loss():
     dls = dls_of(df, valid_pct=0.25, seed=1)
     assert len(dls.valid_ds) == 100 and set(dls.valid_ds.items.index).isdisjoint(dls.train_ds.items.index)
     assert dls_of(df, valid_pct=0.25, seed=1).valid_ds.items.index.equals(dls.valid_ds.items.index)
-    assert isinstance(dls.loss_func, CrossEntropyLossFlat) and dls.n_inp == 2
+    assert isinstance(default_loss(dls), CrossEntropyLossFlat) and dls.n_inp == 2
     reg = dls_of(df, y_names="t", val_bs=7)
-    assert isinstance(reg.loss_func, MSELossFlat) and reg.valid.bs == 7
+    assert isinstance(default_loss(reg), MSELossFlat) and reg.valid.bs == 7
 
 
 def test_from_csv(tmp_path):

@@ -20,7 +20,7 @@ from layered.text.learner import (
     match_embeds,
     text_classifier_learner,
 )
-from layered.text.tokenizers import Tokenizer
+from layered.text.tokenizer_transform import Tokenizer
 from layered.train.metrics.classification import accuracy
 from layered.train.saving.export import load_learner
 

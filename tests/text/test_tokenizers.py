@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from layered.text.errors import TextError
-from layered.text.tokenizers import SentencePieceTokenizer, SpacyTokenizer, TextStr, Tokenizer, TokenList
+from layered.text.tokenizer_transform import TextStr, Tokenizer, TokenList
+from layered.text.tokenizers import SentencePieceTokenizer, SpacyTokenizer
 
 CORPUS = [
     "The quick brown fox jumps over the lazy dog.",

@@ -13,8 +13,9 @@ from layered.data.data_block import DataBlock
 from layered.data.splitters import RandomSplitter
 from layered.vision.blocks import BBoxBlock, BBoxLblBlock, ImageBlock, MaskBlock, PointBlock
 from layered.vision.dataloaders import ImageDataLoaders
+from layered.vision.drawing import show_image, show_images
 from layered.vision.item_transforms import Resize
-from layered.vision.show import show_batch, show_image, show_images, show_results
+from layered.vision.show import show_batch, show_results
 from layered.vision.types import PILImage, TensorImage, TensorMask, TensorPoint
 
 

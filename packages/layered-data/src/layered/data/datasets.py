@@ -11,6 +11,7 @@ import torch
 
 from layered.core.collection import L
 from layered.core.pipeline import Pipeline
+from layered.data.dataloaders import DataLoaders
 from layered.data.errors import DataError
 from layered.data.tfmd_lists import TfmdLists
 
@@ -150,11 +151,29 @@ class Datasets:
 
         Other keyword arguments go to each loader (`after_item`, `after_batch`, `num_workers`, ...).
         """
-        from layered.data.dataloaders import DataLoaders  # the container sits above this module
-
         return DataLoaders.from_dsets(
             *self.subsets, bs=bs, shuffle_train=shuffle_train, path=path, device=device, **kwargs
         )
+
+    def test_set(
+        self, test_items: Any, rm_tfms: int | list[int] | None = None, with_labels: bool = False
+    ) -> Datasets:
+        """Datasets over `test_items` replaying these validation pipelines (inputs only, unless `with_labels`).
+
+        `rm_tfms` drops that many leading transforms of each pipeline (one int for all, or one per
+        pipeline), for items already past those steps (e.g. images rather than file names).
+        """
+        tls = self.tls if with_labels else self.tls[: self.n_inp]
+        rm = rm_tfms if isinstance(rm_tfms, (list, tuple)) else [rm_tfms or 0] * len(tls)
+        if len(rm) != len(tls):
+            raise DataError(f"test_set: rm_tfms has {len(rm)} entries for {len(tls)} pipelines")
+        new = []
+        for tl, r in zip(tls, rm):
+            pipe = Pipeline(list(tl.tfms.fs)[r:], split_idx=1) if r else tl.tfms
+            new.append(TfmdLists(test_items, pipe, use_list=tl.use_list, do_setup=False, split_idx=1))
+        return Datasets(tls=new, n_inp=min(self.n_inp, len(new)), dl_type=self.dl_type)
+
+    test_set.__test__ = False  # not a pytest test, despite the name
 
     def __repr__(self) -> str:
         return f"Datasets: {len(self)} items, {len(self.tls)} pipelines, n_inp={self.n_inp}"
@@ -163,20 +182,8 @@ class Datasets:
 def test_set(
     dsets: Datasets, test_items: Any, rm_tfms: int | list[int] | None = None, with_labels: bool = False
 ) -> Datasets:
-    """Datasets over `test_items` replaying `dsets`' validation pipelines (inputs only, unless `with_labels`).
-
-    `rm_tfms` drops that many leading transforms of each pipeline (one int for all, or one per
-    pipeline), for items already past those steps (e.g. images rather than file names).
-    """
-    tls = dsets.tls if with_labels else dsets.tls[: dsets.n_inp]
-    rm = rm_tfms if isinstance(rm_tfms, (list, tuple)) else [rm_tfms or 0] * len(tls)
-    if len(rm) != len(tls):
-        raise DataError(f"test_set: rm_tfms has {len(rm)} entries for {len(tls)} pipelines")
-    new = []
-    for tl, r in zip(tls, rm):
-        pipe = Pipeline(list(tl.tfms.fs)[r:], split_idx=1) if r else tl.tfms
-        new.append(TfmdLists(test_items, pipe, use_list=tl.use_list, do_setup=False, split_idx=1))
-    return Datasets(tls=new, n_inp=min(dsets.n_inp, len(new)), dl_type=dsets.dl_type)
+    """`dsets.test_set(test_items, ...)`, in the function form fastai users know."""
+    return dsets.test_set(test_items, rm_tfms=rm_tfms, with_labels=with_labels)
 
 
 test_set.__test__ = False  # not a pytest test, despite the name

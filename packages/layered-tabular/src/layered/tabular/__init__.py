@@ -5,8 +5,6 @@ from layered.core.lazy import lazy_face
 __version__ = "0.1.0"
 
 _WHERE = {
-    "TabDataLoader": "layered.tabular.dataloaders",
-    "TabularDataLoaders": "layered.tabular.dataloaders",
     "add_datepart": "layered.tabular.dates",
     "add_elapsed_times": "layered.tabular.dates",
     "make_date": "layered.tabular.dates",
@@ -25,6 +23,8 @@ _WHERE = {
     "Categorify": "layered.tabular.procs",
     "FillMissing": "layered.tabular.procs",
     "Normalize": "layered.tabular.procs",
+    "TabDataLoader": "layered.tabular.tab_loader",
+    "TabularDataLoaders": "layered.tabular.tabular_pandas",
     "TabularPandas": "layered.tabular.tabular_pandas",
     "CategorizeTarget": "layered.tabular.targets",
     "RegressionTarget": "layered.tabular.targets",

@@ -8,12 +8,12 @@
 from layered.train.all import *
 
 # isort: on
-from layered.tabular.dataloaders import *
 from layered.tabular.dates import *
 from layered.tabular.dtypes import *
 from layered.tabular.errors import *
 from layered.tabular.learner import *
 from layered.tabular.model import *
 from layered.tabular.procs import *
+from layered.tabular.tab_loader import *
 from layered.tabular.tabular_pandas import *
 from layered.tabular.targets import *

@@ -75,11 +75,11 @@ _WHERE = {
     "tokenize_df": "layered.text.tokenize",
     "tokenize_folder": "layered.text.tokenize",
     "tokenize_texts": "layered.text.tokenize",
+    "TextStr": "layered.text.tokenizer_transform",
+    "TokenList": "layered.text.tokenizer_transform",
+    "Tokenizer": "layered.text.tokenizer_transform",
     "SentencePieceTokenizer": "layered.text.tokenizers",
     "SpacyTokenizer": "layered.text.tokenizers",
-    "TextStr": "layered.text.tokenizers",
-    "TokenList": "layered.text.tokenizers",
-    "Tokenizer": "layered.text.tokenizers",
 }
 
 __all__ = ["__version__", *_WHERE]

@@ -19,4 +19,5 @@ from layered.text.rules import *
 from layered.text.show import *
 from layered.text.sorted_loader import *
 from layered.text.tokenize import *
+from layered.text.tokenizer_transform import *
 from layered.text.tokenizers import *

@@ -10,7 +10,7 @@ from layered.data.blocks import TransformBlock
 from layered.text.lm_loader import LMDataLoader
 from layered.text.numericalize import Numericalize
 from layered.text.sorted_loader import PadInputChunk, SortedDL
-from layered.text.tokenizers import Tokenizer
+from layered.text.tokenizer_transform import Tokenizer
 
 __all__ = ["TextBlock"]
 

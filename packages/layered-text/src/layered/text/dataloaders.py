@@ -15,7 +15,7 @@ from layered.data.splitters import ColSplitter, GrandparentSplitter, RandomSplit
 from layered.text._sources import check_columns
 from layered.text.blocks import TextBlock
 from layered.text.errors import TextError
-from layered.text.tokenizers import Tokenizer
+from layered.text.tokenizer_transform import Tokenizer
 
 __all__ = ["TextDataLoaders"]
 

@@ -62,6 +62,7 @@ _WHERE = {
     "atomic_save": "layered.train.learner",
     "default_loss": "layered.train.losses.default",
     "register_default_loss": "layered.train.losses.default",
+    "target_type": "layered.train.losses.default",
     "BCEWithLogitsLossFlat": "layered.train.losses.flattened",
     "BaseLossFlat": "layered.train.losses.flattened",
     "CrossEntropyLossFlat": "layered.train.losses.flattened",

@@ -39,12 +39,13 @@ from layered.train.callbacks.train_eval import TrainEvalCallback
 from layered.train.distributed import barrier_distrib, distrib_ctx, rank_distrib, unwrap_model
 from layered.train.errors import TrainError
 from layered.train.gather import GatherPredsCallback
-from layered.train.losses.default import default_loss
+from layered.train.losses.default import default_loss, target_type
 from layered.train.metrics.metric import mk_metric
 from layered.train.nn.summary import model_summary
 from layered.train.optim.algorithms import Adam
 from layered.train.optim.param_groups import expand_lr, norm_bias_params, norm_params, trainable_params
 from layered.train.optim.schedule import flat_cos_scheds, one_cycle_scheds, sgdr_scheds
+from layered.train.test_time_augmentation import tta
 
 __all__ = ["Learner", "atomic_save"]
 
@@ -59,7 +60,8 @@ class Learner:
     `dls` is a layered `DataLoaders` or anything with `.train` and `.valid` iterables of batches
     (two plain `torch.utils.data.DataLoader`s wrapped in `DataLoaders` work). A batch is a tuple
     whose first `n_inp` items are the model's inputs and the rest its targets. The loss defaults
-    to the one the data's target block declares (`dls.loss_func`).
+    to `default_loss(dls)`: the one the data names (`dls.loss_func`), else the one registered for
+    the type of its targets (`register_default_loss`).
     """
 
     def __init__(
@@ -110,12 +112,14 @@ class Learner:
     def _infer_loss(self, loss_func):
         if loss_func is not None:
             return loss_func
-        inferred = getattr(self.dls, "loss_func", None) or default_loss(self.dls)
+        inferred = default_loss(self.dls)
         if inferred is None:
+            kind = target_type(self.dls)
+            found = "no targets it can see" if kind is None else f"targets of type {kind.__name__}"
             raise TrainError(
-                "Learner could not infer a loss function: the data declares none (dls.loss_func is "
-                "missing, e.g. plain torch DataLoaders or a target block without a default loss). "
-                "Pass loss_func=..., e.g. CrossEntropyLossFlat() for classification."
+                f"Learner could not infer a loss function: the data names none and has {found}, for "
+                "which no default loss is registered (register_default_loss). Pass loss_func=..., e.g. "
+                "CrossEntropyLossFlat() for classification."
             )
         return inferred
 
@@ -616,8 +620,6 @@ class Learner:
 
     def tta(self, ds_idx: int = 1, dl=None, n: int = 4, beta: float | None = 0.25, use_max: bool = False):
         """Test-time augmentation: predictions averaged over `n` augmented passes and mixed with the plain one."""
-        from layered.train.test_time_augmentation import tta
-
         return tta(self, ds_idx=ds_idx, dl=dl, n=n, beta=beta, use_max=use_max)
 
     def summary(self, *xb) -> str:

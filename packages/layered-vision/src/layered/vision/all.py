@@ -11,6 +11,7 @@ from layered.vision.augment import *
 from layered.vision.blocks import *
 from layered.vision.dataloaders import *
 from layered.vision.digits import *
+from layered.vision.drawing import *
 from layered.vision.errors import *
 from layered.vision.image_io import *
 from layered.vision.interpret import *

@@ -26,14 +26,12 @@ from torch import nn
 from layered.data.categorize import TensorCategory
 from layered.data.normalize import Normalize as _AnyNormalize
 from layered.train.learner import Learner
-from layered.train.losses.default import default_loss
-from layered.train.losses.flattened import CrossEntropyLossFlat, MSELossFlat
 from layered.train.nn.hooks import num_features_model
 from layered.train.nn.layers import AdaptiveConcatPool2d, Flatten, LinBnDrop, SigmoidRange
 from layered.train.optim.algorithms import Adam
 from layered.vision.errors import VisionError
 from layered.vision.normalize import Normalize, imagenet_stats
-from layered.vision.types import PILMask, TensorMask, TensorPoint
+from layered.vision.types import TensorMask
 from layered.vision.xresnet import init_cnn
 
 __all__ = [
@@ -411,22 +409,6 @@ def normalize_dls(dls: Any, stats: tuple) -> bool:
     return True
 
 
-def _vision_loss(dls: Any) -> Callable | None:
-    """The data's loss, or the one vision targets call for: per-pixel cross entropy, squared error on points."""
-    found = getattr(dls, "loss_func", None) or default_loss(dls)
-    if found is not None:
-        return found
-    ds = getattr(dls, "train_ds", None)
-    n_inp = getattr(dls, "n_inp", 1)
-    item = ds[0] if ds is not None and len(ds) else ()
-    y = item[n_inp] if isinstance(item, tuple) and len(item) > n_inp else None
-    if isinstance(y, (PILMask, TensorMask)):
-        return CrossEntropyLossFlat(axis=1)
-    if isinstance(y, TensorPoint):
-        return MSELossFlat()
-    return None
-
-
 def vision_learner(
     dls: Any,
     arch: Callable,
@@ -500,7 +482,7 @@ def vision_learner(
     learn = Learner(
         dls,
         model,
-        loss_func=loss_func if loss_func is not None else _vision_loss(dls),
+        loss_func=loss_func,
         opt_func=opt_func,
         lr=lr,
         splitter=splitter if splitter is not None else BodyHeadSplitter(meta["split"]),

@@ -19,7 +19,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from layered.train.learner import Learner
-from layered.train.losses.flattened import CrossEntropyLossFlat
 from layered.train.nn.hooks import model_sizes
 from layered.train.nn.layers import (
     BatchNorm,
@@ -271,7 +270,7 @@ def unet_learner(
     learn = Learner(
         dls,
         model,
-        loss_func=loss_func if loss_func is not None else CrossEntropyLossFlat(axis=1),
+        loss_func=loss_func,
         opt_func=opt_func,
         lr=lr,
         splitter=splitter if splitter is not None else BodyHeadSplitter(meta["split"]),

@@ -5,6 +5,7 @@ from layered.core.lazy import lazy_face
 _WHERE = {
     "default_loss": "layered.train.losses.default",
     "register_default_loss": "layered.train.losses.default",
+    "target_type": "layered.train.losses.default",
     "BCEWithLogitsLossFlat": "layered.train.losses.flattened",
     "BaseLossFlat": "layered.train.losses.flattened",
     "CrossEntropyLossFlat": "layered.train.losses.flattened",
