@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from layered.core.atomic import atomic_write
+from layered.core.delegation import delegates
 from layered.data.config import layered_home
 from layered.text.callbacks import ModelResetter, RNNCallback, RNNRegularizer
 from layered.text.errors import TextError
@@ -176,6 +177,7 @@ def _atomic_write_text(text: str, file: Path) -> None:
         f.write(text)
 
 
+@delegates()
 class TextLearner(Learner):
     """A Learner for recurrent text models: resets hidden states, adds AR/TAR, saves and loads encoders.
 
@@ -314,6 +316,7 @@ class LMLearner(TextLearner):
         return files
 
 
+@delegates(LMLearner, but="splitter")
 def language_model_learner(
     dls,
     arch: type,
@@ -340,6 +343,7 @@ def language_model_learner(
     return learn
 
 
+@delegates(TextLearner, but="splitter")
 def text_classifier_learner(
     dls,
     arch: type,

@@ -23,12 +23,12 @@ from urllib.parse import urlparse
 import torch
 from torch import nn
 
+from layered.core.delegation import delegates
 from layered.data.categorize import TensorCategory
 from layered.data.normalize import Normalize as _AnyNormalize
 from layered.train.learner import Learner
 from layered.train.nn.hooks import num_features_model
 from layered.train.nn.layers import AdaptiveConcatPool2d, Flatten, LinBnDrop, SigmoidRange
-from layered.train.optim.algorithms import Adam
 from layered.vision.errors import VisionError
 from layered.vision.normalize import Normalize, imagenet_stats
 from layered.vision.types import TensorMask
@@ -409,6 +409,7 @@ def normalize_dls(dls: Any, stats: tuple) -> bool:
     return True
 
 
+@delegates(Learner.__init__)
 def vision_learner(
     dls: Any,
     arch: Callable,
@@ -416,18 +417,7 @@ def vision_learner(
     n_out: int | None = None,
     pretrained: bool = True,
     weights: Any = None,
-    loss_func: Callable | None = None,
-    opt_func: Callable = Adam,
-    lr: float | slice = 1e-3,
     splitter: Callable | None = None,
-    cbs: Any = None,
-    metrics: Any = None,
-    path: str | Path | None = None,
-    model_dir: str | Path = "models",
-    wd: float | None = None,
-    wd_bn_bias: bool = False,
-    train_bn: bool = True,
-    moms: tuple = (0.95, 0.85, 0.95),
     cut: int | Callable | None = None,
     n_in: int = 3,
     init: Callable | None = nn.init.kaiming_normal_,
@@ -482,18 +472,7 @@ def vision_learner(
     learn = Learner(
         dls,
         model,
-        loss_func=loss_func,
-        opt_func=opt_func,
-        lr=lr,
         splitter=splitter if splitter is not None else BodyHeadSplitter(meta["split"]),
-        cbs=cbs,
-        metrics=metrics,
-        path=path,
-        model_dir=model_dir,
-        wd=wd,
-        wd_bn_bias=wd_bn_bias,
-        train_bn=train_bn,
-        moms=moms,
         **kwargs,
     )
     if pretrained:
