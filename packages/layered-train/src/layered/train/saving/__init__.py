@@ -2,17 +2,12 @@
 
 from layered.core.lazy import lazy_face
 
-_WHERE = {
-    "CheckpointCallback": "layered.train.saving.checkpoint",
-    "ResumeCallback": "layered.train.saving.checkpoint",
-    "load_checkpoint": "layered.train.saving.checkpoint",
-    "rng_states": "layered.train.saving.checkpoint",
-    "set_rng_states": "layered.train.saving.checkpoint",
-    "export_learner": "layered.train.saving.export",
-    "load_learner": "layered.train.saving.export",
-    "from_spec": "layered.train.saving.spec",
-    "to_spec": "layered.train.saving.spec",
-}
+# each module's public names, imported from it on first use
+_NAMES = """
+checkpoint: CheckpointCallback ResumeCallback load_checkpoint rng_states set_rng_states
+export: export_learner load_learner
+spec: from_spec to_spec
+"""
 
-__all__ = list(_WHERE)
-__getattr__, __dir__ = lazy_face(__name__, _WHERE)
+_PUBLIC, __getattr__, __dir__ = lazy_face(__name__, _NAMES)
+__all__ = _PUBLIC
