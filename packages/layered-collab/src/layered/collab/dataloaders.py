@@ -23,6 +23,7 @@ import pandas as pd
 import torch
 
 from layered.collab.errors import CollabError
+from layered.core.delegation import delegates
 from layered.data.blocks import RegressionBlock
 from layered.data.splitters import RandomSplitter
 from layered.tabular.procs import Categorify
@@ -91,6 +92,7 @@ class CollabDataLoaders(TabularDataLoaders):
     loader_type = CollabDataLoader
 
     @classmethod
+    @delegates(TabularDataLoaders.from_to, keep=True, but="shuffle_train")
     def from_to(
         cls, to: TabularCollab, bs: int = 64, val_bs: int | None = None, shuffle: bool = True, **kwargs: Any
     ) -> CollabDataLoaders:
@@ -103,6 +105,7 @@ class CollabDataLoaders(TabularDataLoaders):
         return super().from_to(to, bs=bs, val_bs=val_bs, shuffle_train=shuffle, **kwargs)
 
     @classmethod
+    @delegates(from_to, keep=True)
     def from_df(
         cls,
         ratings: pd.DataFrame,
@@ -147,6 +150,7 @@ class CollabDataLoaders(TabularDataLoaders):
         return cls.from_to(to, bs=bs, val_bs=val_bs, shuffle=shuffle, path=path, device=device, **kwargs)
 
     @classmethod
+    @delegates(from_df, keep=True)
     def from_csv(cls, csv: str | Path, **kwargs: Any) -> CollabDataLoaders:
         """Read `csv` with pandas, then `from_df` (with `path` the file's folder unless given)."""
         csv = Path(csv)

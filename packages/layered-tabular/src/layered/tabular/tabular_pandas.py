@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from layered.core.delegation import delegates
 from layered.core.pipeline import Pipeline
 from layered.core.transform import Transform
 from layered.data.categorize import TensorCategory, TensorRegression
@@ -438,6 +439,7 @@ class TabularDataLoaders(DataLoaders):
         return cls(*loaders, path=path, device=device, loss_func=loss_func)
 
     @classmethod
+    @delegates(from_to, keep=True)
     def from_df(
         cls,
         df: pd.DataFrame,
@@ -474,6 +476,7 @@ class TabularDataLoaders(DataLoaders):
         return cls.from_to(to, bs=bs, path=path, **kwargs)
 
     @classmethod
+    @delegates(from_df, keep=True)
     def from_csv(cls, csv: str | Path, skipinitialspace: bool = True, **kwargs: Any) -> TabularDataLoaders:
         """Read `csv` with pandas, then `from_df` (with `path` the file's folder unless given)."""
         csv = Path(csv)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from layered.core.delegation import delegates
 from layered.data.blocks import TransformBlock
 from layered.text.lm_loader import LMDataLoader
 from layered.text.numericalize import Numericalize
@@ -45,22 +46,22 @@ class TextBlock(TransformBlock):
         return self.numericalize.vocab
 
     @classmethod
+    @delegates(__init__, but="tok_tfm")
     def from_df(
         cls,
         text_cols: Any,
-        vocab: Sequence[str] | None = None,
-        is_lm: bool = False,
-        seq_len: int = 72,
-        min_freq: int = 3,
-        max_vocab: int = 60000,
         tok: Callable | None = None,
         rules: Sequence[Callable] | None = None,
         post_rules: Sequence[Callable] | None = None,
         mark_fields: bool | None = None,
         n_workers: int | None = None,
         cache_dir: str | Path | None = None,
+        **kwargs: Any,
     ) -> TextBlock:
-        """A TextBlock over DataFrame rows, reading `text_cols` (several are joined, marked `xxfld i`)."""
+        """A TextBlock over DataFrame rows, reading `text_cols` (several are joined, marked `xxfld i`).
+
+        The tokenizer settings go to `Tokenizer.from_df`, the others (`vocab`, `is_lm`, ...) to `TextBlock`.
+        """
         tok_tfm = Tokenizer.from_df(
             text_cols,
             tok,
@@ -70,25 +71,25 @@ class TextBlock(TransformBlock):
             n_workers=n_workers,
             cache_dir=cache_dir,
         )
-        return cls(tok_tfm, vocab, is_lm, seq_len, min_freq, max_vocab)
+        return cls(tok_tfm, **kwargs)
 
     @classmethod
+    @delegates(__init__, but="tok_tfm")
     def from_folder(
         cls,
         path: str | Path,
-        vocab: Sequence[str] | None = None,
-        is_lm: bool = False,
-        seq_len: int = 72,
-        min_freq: int = 3,
-        max_vocab: int = 60000,
         tok: Callable | None = None,
         rules: Sequence[Callable] | None = None,
         post_rules: Sequence[Callable] | None = None,
         encoding: str = "utf8",
         n_workers: int | None = None,
         cache_dir: Any = None,
+        **kwargs: Any,
     ) -> TextBlock:
-        """A TextBlock over text files; tokens are cached in `path/.layered_text` (`cache_dir=False`: not)."""
+        """A TextBlock over text files; tokens are cached in `path/.layered_text` (`cache_dir=False`: not).
+
+        The tokenizer settings go to `Tokenizer.from_folder`, the others (`vocab`, `is_lm`, ...) to `TextBlock`.
+        """
         tok_tfm = Tokenizer.from_folder(
             path,
             tok,
@@ -98,7 +99,7 @@ class TextBlock(TransformBlock):
             n_workers=n_workers,
             cache_dir=cache_dir,
         )
-        return cls(tok_tfm, vocab, is_lm, seq_len, min_freq, max_vocab)
+        return cls(tok_tfm, **kwargs)
 
     def __repr__(self) -> str:
         return (

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from layered.core.delegation import delegates
 from layered.data.blocks import CategoryBlock, MultiCategoryBlock
 from layered.data.data_block import DataBlock
 from layered.data.dataloaders import DataLoaders
@@ -126,6 +127,7 @@ class TextDataLoaders(DataLoaders):
         return cls._build(dblock, df, tok_tfm, path, bs, **kwargs)
 
     @classmethod
+    @delegates(from_df, keep=True, but="path")
     def from_csv(
         cls,
         path: str | Path,
