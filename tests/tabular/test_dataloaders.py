@@ -7,8 +7,9 @@ import torch
 from tabular_frames import CATS, CONTS, mixed_frame, splits
 
 from layered.data.loader import DataLoader
+from layered.data.normalize import Normalize
 from layered.tabular.errors import TabularError
-from layered.tabular.procs import Categorify, FillMissing, Normalize
+from layered.tabular.procs import Categorify, FillMissing
 from layered.tabular.tab_loader import TabDataLoader
 from layered.tabular.tabular_pandas import TabularDataLoaders, TabularPandas
 from layered.train.losses.default import default_loss

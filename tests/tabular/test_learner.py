@@ -7,9 +7,10 @@ from tabular_frames import CATS, CONTS, mixed_frame
 
 from layered.core.seed import set_seed
 from layered.data.blocks import RegressionBlock
+from layered.data.normalize import Normalize
 from layered.tabular.errors import TabularError
 from layered.tabular.learner import tabular_learner
-from layered.tabular.procs import Categorify, FillMissing, Normalize
+from layered.tabular.procs import Categorify, FillMissing
 from layered.tabular.tabular_pandas import TabularDataLoaders, TabularPandas
 from layered.train.learner import Learner
 from layered.train.losses.flattened import CrossEntropyLossFlat, MSELossFlat

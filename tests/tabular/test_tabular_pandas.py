@@ -7,9 +7,9 @@ import torch
 from tabular_frames import CATS, CONTS, mixed_frame, splits
 
 from layered.data.blocks import CategoryBlock, RegressionBlock
-from layered.data.normalize import Normalize as TensorNormalize
+from layered.data.normalize import Normalize
 from layered.tabular.errors import TabularError
-from layered.tabular.procs import Categorify, FillMissing, Normalize
+from layered.tabular.procs import Categorify, FillMissing, TabularNormalize
 from layered.tabular.tabular_pandas import TabularPandas
 from layered.tabular.targets import CategorizeTarget, RegressionTarget
 
@@ -151,10 +151,20 @@ def test_export_state_round_trip():
 
 
 def test_tabular_normalize_still_normalises_tensors():
-    norm = Normalize(mean=torch.tensor([1.0]), std=torch.tensor([2.0]))
-    assert isinstance(norm, TensorNormalize)
+    norm = TabularNormalize(mean=torch.tensor([1.0]), std=torch.tensor([2.0]))
+    assert isinstance(norm, Normalize)
     x = torch.tensor([[3.0], [5.0]])
     assert torch.allclose(norm((x, torch.tensor([0, 1])))[0], torch.tensor([[1.0], [2.0]]))
+
+
+def test_normalize_in_procs_is_the_column_proc_and_one_object_everywhere():
+    # fastai's spelling: the class Normalize among the procs runs TabularNormalize on the columns
+    to = make(procs=[FillMissing, Normalize])
+    norm = next(p for p in to.procs.fs if isinstance(p, Normalize))
+    assert type(norm) is TabularNormalize and set(norm.means) == set(to.cont_names)
+    assert abs(float(to.train.conts.mean().mean())) < 1e-6
+    with pytest.raises(TabularError, match="procs\\[1\\] is a Normalize instance, which normalizes batches"):
+        make(procs=[FillMissing, Normalize()])
 
 
 # ---- bad input --------------------------------------------------------------------------

@@ -11,8 +11,9 @@ dtypes: category_codes category_levels cont_cat_split df_shrink df_shrink_dtypes
 errors: TabularError
 learner: tabular_learner
 model: TabularModel emb_sz_rule get_emb_sz tabular_config
-procs: Categorify FillMissing Normalize
+procs: Categorify FillMissing TabularNormalize
 tab_loader: TabDataLoader
+table: ProcessedTable
 tabular_pandas: TabularDataLoaders TabularPandas
 targets: CategorizeTarget RegressionTarget target_proc
 """

@@ -32,10 +32,13 @@ from layered.core.transform import Transform
 from layered.data.categorize import TensorCategory, TensorRegression
 from layered.data.dataloaders import DataLoaders
 from layered.data.in_memory import item_of
+from layered.data.normalize import Normalize
 from layered.data.splitters import IndexSplitter, RandomSplitter
 from layered.tabular.dtypes import df_shrink_dtypes
 from layered.tabular.errors import TabularError
+from layered.tabular.procs import TabularNormalize
 from layered.tabular.tab_loader import TabDataLoader
+from layered.tabular.table import ProcessedTable
 from layered.tabular.targets import CategorizeTarget, target_proc
 
 __all__ = ["TabularDataLoaders", "TabularPandas"]
@@ -52,10 +55,17 @@ def _names(x: Any, arg: str) -> list:
 
 
 def _proc(p: Any, i: int) -> Transform:
+    if p is Normalize:  # fastai's spelling of the tabular proc: the batch transform cannot rewrite columns
+        p = TabularNormalize
     p = p() if isinstance(p, type) else p
+    if type(p) is Normalize:
+        raise TabularError(
+            f"procs[{i}] is a Normalize instance, which normalizes batches, not table columns; pass the "
+            "class Normalize or TabularNormalize() as a proc"
+        )
     if not isinstance(p, Transform):
         raise TabularError(
-            f"procs[{i}] is {p!r}; expected a proc such as Categorify, FillMissing or Normalize (a class or instance)"
+            f"procs[{i}] is {p!r}; expected a proc such as Categorify, FillMissing or TabularNormalize (a class or instance)"
         )
     return p
 
@@ -96,11 +106,11 @@ def _frame_from_state(state: dict) -> pd.DataFrame:
     return df
 
 
-class TabularPandas:
+class TabularPandas(ProcessedTable):
     """Categorical, continuous and target columns of `df`, processed by `procs` fitted on the training rows.
 
-    `procs`: classes or instances (`Categorify`, `FillMissing`, `Normalize`, ...), run in their
-    `order`. `y_block` is `CategoryBlock()` or `RegressionBlock()`; without one, float targets
+    `procs`: classes or instances (`Categorify`, `FillMissing`, `TabularNormalize`, ...), run in
+    their `order`; the class `Normalize` (fastai's spelling) stands for `TabularNormalize`. `y_block` is `CategoryBlock()` or `RegressionBlock()`; without one, float targets
     are a regression and any other single target holds class labels. `splits` are lists of
     row positions, training first (default: every row is training). The frame is copied unless
     `inplace`; `reduce_memory` first shrinks the continuous columns (float64 to float32, integers

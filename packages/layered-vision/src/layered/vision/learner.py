@@ -25,12 +25,13 @@ from torch import nn
 
 from layered.core.delegation import delegates
 from layered.data.categorize import TensorCategory
-from layered.data.normalize import Normalize as _AnyNormalize
+from layered.data.normalize import Normalize
 from layered.train.learner import Learner
 from layered.train.nn.hooks import num_features_model
 from layered.train.nn.layers import AdaptiveConcatPool2d, Flatten, LinBnDrop, SigmoidRange
 from layered.vision.errors import VisionError
-from layered.vision.normalize import Normalize, imagenet_stats
+from layered.vision.normalize import ImageNormalize, imagenet_stats
+from layered.vision.torchvision_models import real_arch
 from layered.vision.types import TensorMask
 from layered.vision.xresnet import init_cnn
 
@@ -166,6 +167,7 @@ def _from_file(model: nn.Module, file: str | Path, name: str) -> nn.Module:
 
 def _build(arch: Callable, pretrained: bool, weights: Any) -> nn.Module:
     """The full architecture, with its pretrained weights when asked."""
+    arch = real_arch(arch)
     name, tv = _arch_name(arch), _is_torchvision(arch)
     if weights is not None and not pretrained:
         raise VisionError(f"weights={weights!r} given for {name} with pretrained=False; drop one of them")
@@ -395,14 +397,14 @@ def get_c(dls: Any) -> int | None:
 
 
 def normalize_dls(dls: Any, stats: tuple) -> bool:
-    """Add `Normalize.from_stats(*stats)` to the batch transforms of every loader of `dls`, unless one is there.
+    """Add `ImageNormalize.from_stats(*stats)` to the batch transforms of every loader of `dls`, unless one is there.
 
     Returns whether it was added.
     """
     loaders = [dl for dl in getattr(dls, "loaders", []) if hasattr(dl, "after_batch")]
-    if not loaders or any(isinstance(f, _AnyNormalize) for dl in loaders for f in dl.after_batch.fs):
+    if not loaders or any(isinstance(f, Normalize) for dl in loaders for f in dl.after_batch.fs):
         return False
-    norm = Normalize.from_stats(*stats)
+    norm = ImageNormalize.from_stats(*stats)
     norm.setup(loaders[0])
     for dl in loaders:
         dl.after_batch.fs = [*dl.after_batch.fs, norm]
