@@ -10,10 +10,19 @@ from layered.data.blocks import CategoryBlock, RegressionBlock
 from layered.data.normalize import Normalize
 from layered.tabular.errors import TabularError
 from layered.tabular.procs import Categorify, FillMissing, TabularNormalize
-from layered.tabular.tabular_pandas import TabularPandas
+from layered.tabular.tab_loader import TabDataLoader
+from layered.tabular.tabular_pandas import TabularDataLoaders, TabularPandas
 from layered.tabular.targets import CategorizeTarget, RegressionTarget
+from layered.train.losses.default import default_loss
+from layered.train.losses.flattened import CrossEntropyLossFlat, MSELossFlat
 
 PROCS = [Categorify, FillMissing, Normalize]
+
+
+def dls_of(df=None, **kwargs):
+    df = mixed_frame() if df is None else df
+    kwargs = {"procs": PROCS, "cat_names": CATS, "cont_names": CONTS, "y_names": "y", "bs": 32, **kwargs}
+    return TabularDataLoaders.from_df(df, **kwargs)
 
 
 def make(df=None, **kwargs):
@@ -231,3 +240,41 @@ def test_other_configuration_errors():
         make(procs=[Categorify]).train.tensors
     with pytest.raises(TabularError, match="no validation split"):
         make(splits=None).valid
+
+
+def test_from_df_splits_and_loss():
+    df = mixed_frame()
+    dls = dls_of(df, valid_idx=[0, 5, 9])
+    assert dls.valid_ds.items.index.tolist() == [0, 5, 9] and len(dls.train_ds) == len(df) - 3
+    dls = dls_of(df, valid_pct=0.25, seed=1)
+    assert len(dls.valid_ds) == 100 and set(dls.valid_ds.items.index).isdisjoint(dls.train_ds.items.index)
+    assert dls_of(df, valid_pct=0.25, seed=1).valid_ds.items.index.equals(dls.valid_ds.items.index)
+    assert isinstance(default_loss(dls), CrossEntropyLossFlat) and dls.n_inp == 2
+    reg = dls_of(df, y_names="t", val_bs=7)
+    assert isinstance(default_loss(reg), MSELossFlat) and reg.valid.bs == 7
+
+
+def test_from_csv(tmp_path):
+    csv = tmp_path / "rows.csv"
+    mixed_frame().to_csv(csv, index=False)
+    dls = TabularDataLoaders.from_csv(csv, procs=PROCS, cat_names=CATS, cont_names=CONTS, y_names="y", seed=0)
+    assert dls.path == tmp_path and len(dls.train_ds) + len(dls.valid_ds) == 400
+    with pytest.raises(TabularError, match="is not a file"):
+        TabularDataLoaders.from_csv(tmp_path / "nope.csv")
+
+
+def test_test_dl_processes_new_rows_like_training_rows():
+    df = mixed_frame()
+    dls = dls_of(df, valid_idx=list(range(100)))
+    dl = dls.test_dl(df.iloc[:10])
+    assert isinstance(dl, TabDataLoader) and not dl.shuffle
+    b = dl.one_batch()
+    assert len(b) == 2  # no targets
+    valid = dls.valid.dataset.tensors
+    assert torch.equal(b[0], valid[0][:10]) and torch.allclose(b[1], valid[1][:10])
+    labelled = dls.test_dl(df.iloc[:10], with_labels=True).one_batch()
+    assert torch.equal(labelled[2], valid[2][:10])
+    rows = dls.test_dl([df.iloc[3], df.iloc[4]]).one_batch()  # a list of rows (Series of objects)
+    assert torch.equal(rows[0], valid[0][3:5]) and torch.allclose(rows[1], valid[1][3:5])
+    with pytest.raises(TabularError, match=r"no target column\(s\) \['y'\]"):
+        dls.test_dl(df.iloc[:3].drop(columns=["y"]), with_labels=True)
