@@ -142,3 +142,15 @@ def test_real_data_reaches_the_gradient_boosting_baseline():
     hgb.fit(x.drop(index=valid_idx), train["species"])
     baseline = (hgb.predict(x.loc[valid_idx]) == df.loc[valid_idx, "species"]).mean()
     assert acc >= 0.95 and acc >= baseline - 0.03
+
+
+def test_tabular_factories_show_the_parameters_they_forward():
+    import inspect
+
+    from layered.tabular.learner import tabular_learner
+
+    assert {"loss_func", "opt_func", "lr", "metrics", "wd"} <= set(
+        inspect.signature(tabular_learner).parameters
+    )
+    from_csv = inspect.signature(TabularDataLoaders.from_csv).parameters
+    assert {"procs", "cat_names", "valid_pct", "bs", "val_bs", "device", "kwargs"} <= set(from_csv)

@@ -222,3 +222,15 @@ def test_classifier_learns_word_order(tmp_path):
 def test_classifier_needs_labels(lm_dls):
     with pytest.raises(TextError, match="pass n_out"):
         text_classifier_learner(lm_dls, AWD_LSTM, config=CFG, pretrained=False)
+
+
+def test_text_learner_factories_show_the_learners_parameters():
+    import inspect
+
+    from layered.text.learner import TextLearner, language_model_learner, text_classifier_learner
+
+    for f in (language_model_learner, text_classifier_learner, TextLearner):
+        params = inspect.signature(f).parameters
+        assert {"loss_func", "opt_func", "lr", "cbs", "metrics", "wd", "alpha", "moms"} <= set(params), f
+    assert inspect.signature(TextLearner).parameters["moms"].default == (0.8, 0.7, 0.8)
+    assert "splitter" not in inspect.signature(language_model_learner).parameters  # it sets its own

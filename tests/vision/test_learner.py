@@ -178,3 +178,17 @@ def test_points_regression_outputs_the_targets_shape(folder):
     assert get_c(dls) == 4 and isinstance(learn.loss_func, MSELossFlat)
     xb, yb = dls.one_batch()
     assert learn.model.eval()(xb).shape == yb.shape == (4, 2, 2)
+
+
+def test_vision_learner_signature_shows_the_learners_parameters():
+    import inspect
+
+    from layered.vision.dataloaders import ImageDataLoaders
+
+    params = inspect.signature(vision_learner).parameters
+    forwarded = {"loss_func", "opt_func", "lr", "cbs", "metrics", "path", "model_dir", "wd", "moms"}
+    assert forwarded <= set(params) and "kwargs" not in params
+    assert params["lr"].default == 1e-3 and params["loss_func"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert {"valid_pct", "item_tfms", "bs"} <= set(
+        inspect.signature(ImageDataLoaders.from_name_re).parameters
+    )
