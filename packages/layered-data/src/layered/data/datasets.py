@@ -11,6 +11,7 @@ import torch
 
 from layered.core.collection import L
 from layered.core.pipeline import Pipeline
+from layered.data._subsets import SubsetViews
 from layered.data.dataloaders import DataLoaders
 from layered.data.errors import DataError
 from layered.data.tfmd_lists import TfmdLists
@@ -24,7 +25,7 @@ def _is_int(i: Any) -> bool:
     return hasattr(i, "__index__") and not isinstance(i, bool)
 
 
-class Datasets:
+class Datasets(SubsetViews):
     """`ds[i]` is `(tfms[0](items[i]), tfms[1](items[i]), ...)`; the first `n_inp` are inputs.
 
     `tfms` is one list of transforms per element, e.g. `[[get_x, ...], [get_y, Categorize()]]`;
@@ -88,26 +89,6 @@ class Datasets:
     def subset(self, i: int) -> Datasets:
         """Subset `i` (0: train, 1: valid) as Datasets."""
         return Datasets(tls=[tl.subset(i) for tl in self.tls], n_inp=self.n_inp, dl_type=self.dl_type)
-
-    @property
-    def subsets(self) -> list[Datasets]:
-        """Every subset as Datasets."""
-        return [self.subset(i) for i in range(self.n_subsets)]
-
-    @property
-    def n_subsets(self) -> int:
-        """Number of subsets."""
-        return len(self.splits)
-
-    @property
-    def train(self) -> Datasets:
-        """The training subset."""
-        return self.subset(0)
-
-    @property
-    def valid(self) -> Datasets:
-        """The validation subset."""
-        return self.subset(1)
 
     def decode(self, o: tuple, full: bool = True) -> tuple:
         """Decode each element with its own pipeline."""

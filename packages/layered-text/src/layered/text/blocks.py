@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,11 @@ from layered.text.sorted_loader import PadInputChunk, SortedDL
 from layered.text.tokenizer_transform import Tokenizer
 
 __all__ = ["TextBlock"]
+
+
+def _own_settings(kwargs: dict) -> dict:
+    """Take TextBlock's own settings out of `kwargs` (what is left is the tokenizer's)."""
+    return {k: kwargs.pop(k) for k in ("vocab", "is_lm", "seq_len", "min_freq", "max_vocab") if k in kwargs}
 
 
 class TextBlock(TransformBlock):
@@ -47,59 +52,25 @@ class TextBlock(TransformBlock):
 
     @classmethod
     @delegates(__init__, but="tok_tfm")
-    def from_df(
-        cls,
-        text_cols: Any,
-        tok: Callable | None = None,
-        rules: Sequence[Callable] | None = None,
-        post_rules: Sequence[Callable] | None = None,
-        mark_fields: bool | None = None,
-        n_workers: int | None = None,
-        cache_dir: str | Path | None = None,
-        **kwargs: Any,
-    ) -> TextBlock:
+    @delegates(Tokenizer.from_df, keep=True)
+    def from_df(cls, text_cols: Any, **kwargs: Any) -> TextBlock:
         """A TextBlock over DataFrame rows, reading `text_cols` (several are joined, marked `xxfld i`).
 
-        The tokenizer settings go to `Tokenizer.from_df`, the others (`vocab`, `is_lm`, ...) to `TextBlock`.
+        The TextBlock's own settings (`vocab`, `is_lm`, ...) go to it, the others to `Tokenizer.from_df`.
         """
-        tok_tfm = Tokenizer.from_df(
-            text_cols,
-            tok,
-            rules=rules,
-            post_rules=post_rules,
-            mark_fields=mark_fields,
-            n_workers=n_workers,
-            cache_dir=cache_dir,
-        )
-        return cls(tok_tfm, **kwargs)
+        own = _own_settings(kwargs)
+        return cls(Tokenizer.from_df(text_cols, **kwargs), **own)
 
     @classmethod
     @delegates(__init__, but="tok_tfm")
-    def from_folder(
-        cls,
-        path: str | Path,
-        tok: Callable | None = None,
-        rules: Sequence[Callable] | None = None,
-        post_rules: Sequence[Callable] | None = None,
-        encoding: str = "utf8",
-        n_workers: int | None = None,
-        cache_dir: Any = None,
-        **kwargs: Any,
-    ) -> TextBlock:
+    @delegates(Tokenizer.from_folder, keep=True)
+    def from_folder(cls, path: str | Path, **kwargs: Any) -> TextBlock:
         """A TextBlock over text files; tokens are cached in `path/.layered_text` (`cache_dir=False`: not).
 
-        The tokenizer settings go to `Tokenizer.from_folder`, the others (`vocab`, `is_lm`, ...) to `TextBlock`.
+        The TextBlock's own settings (`vocab`, `is_lm`, ...) go to it, the others to `Tokenizer.from_folder`.
         """
-        tok_tfm = Tokenizer.from_folder(
-            path,
-            tok,
-            rules=rules,
-            post_rules=post_rules,
-            encoding=encoding,
-            n_workers=n_workers,
-            cache_dir=cache_dir,
-        )
-        return cls(tok_tfm, **kwargs)
+        own = _own_settings(kwargs)
+        return cls(Tokenizer.from_folder(path, **kwargs), **own)
 
     def __repr__(self) -> str:
         return (

@@ -18,6 +18,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+from layered.core.delegation import delegates
 from layered.core.transform import Transform
 from layered.text._parallel import run_tokenizer
 from layered.text._sources import frame_texts, read_text, row_text
@@ -99,11 +100,13 @@ class Tokenizer(Transform):
         self._memo: dict[str, TokenList] = {}
 
     @classmethod
+    @delegates(__init__, but="text_cols")
     def from_df(cls, text_cols: Any, tok: Callable | None = None, **kwargs: Any) -> Tokenizer:
         """A Tokenizer for rows of a DataFrame, reading (and joining, marked by `xxfld i`) `text_cols`."""
         return cls(tok, text_cols=text_cols, **kwargs)
 
     @classmethod
+    @delegates(__init__)
     def from_folder(
         cls, path: str | Path, tok: Callable | None = None, cache_dir: Any = None, **kwargs: Any
     ) -> Tokenizer:

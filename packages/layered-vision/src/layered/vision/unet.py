@@ -207,7 +207,6 @@ def unet_learner(
     n_out: int | None = None,
     pretrained: bool = True,
     weights: Any = None,
-    splitter: Callable | None = None,
     cut: int | Callable | None = None,
     n_in: int = 3,
     img_size: int | tuple[int, int] | None = None,
@@ -220,6 +219,7 @@ def unet_learner(
     act_cls: type[nn.Module] = nn.ReLU,
     init: Callable | None = nn.init.kaiming_normal_,
     norm_type: NormType | None = None,
+    splitter: Callable | None = None,
     **kwargs: Any,
 ) -> Learner:
     """A `Learner` for segmentation `dls`: a `DynamicUnet` on `arch`'s body.

@@ -72,7 +72,7 @@ def RMSProp(
 
 def Adam(
     params: Iterable,
-    lr: float,
+    lr: float = 1e-3,
     mom: float = 0.9,
     sqr_mom: float = 0.99,
     eps: float = 1e-5,
@@ -80,7 +80,10 @@ def Adam(
     decouple_wd: bool = True,
     **kwargs: Any,
 ) -> Optimizer:
-    """Adam with debiased averages; AdamW by default (`decouple_wd=True`), Adam with L2 otherwise."""
+    """Adam with debiased averages; AdamW by default (`decouple_wd=True`), Adam with L2 otherwise.
+
+    `lr` defaults to `torch.optim.Adam`'s, so `Adam(params)` alone works as it does there.
+    """
     cbs = _wd_cbs(decouple_wd)
     cbs += [partial(average_grad, dampening=True), average_sqr_grad, step_stat, adam_step]
     return Optimizer(params, cbs, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
