@@ -173,8 +173,3 @@ def test_scheduled_lr_changes_the_step():
 def test_lr_is_required(make):
     with pytest.raises(TypeError):
         make(_model().parameters())
-
-
-def test_adam_lr_defaults_to_torchs():
-    p = torch.nn.Parameter(torch.zeros(2))
-    assert Adam([p]).hypers[0]["lr"] == torch.optim.Adam([p]).defaults["lr"] == 1e-3

@@ -57,7 +57,7 @@ def RMSProp(
     params: Iterable,
     lr: float,
     sqr_mom: float = 0.99,
-    mom: float = 0.0,
+    mom: float = 0.0,  # 0: plain RMSProp; above, the gradient is averaged too
     eps: float = 1e-8,
     wd: float = 0.0,
     decouple_wd: bool = True,
@@ -72,7 +72,7 @@ def RMSProp(
 
 def Adam(
     params: Iterable,
-    lr: float = 1e-3,
+    lr: float,
     mom: float = 0.9,
     sqr_mom: float = 0.99,
     eps: float = 1e-5,
@@ -80,10 +80,7 @@ def Adam(
     decouple_wd: bool = True,
     **kwargs: Any,
 ) -> Optimizer:
-    """Adam with debiased averages; AdamW by default (`decouple_wd=True`), Adam with L2 otherwise.
-
-    `lr` defaults to `torch.optim.Adam`'s, so `Adam(params)` alone works as it does there.
-    """
+    """Adam with debiased averages; AdamW by default (`decouple_wd=True`), Adam with L2 otherwise."""
     cbs = _wd_cbs(decouple_wd)
     cbs += [partial(average_grad, dampening=True), average_sqr_grad, step_stat, adam_step]
     return Optimizer(params, cbs, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
