@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from layered.core.atomic import atomic_write
+from layered.core.attributes import store_attr
 from layered.core.device import default_device, to_device
 from layered.train.callback import (
     Callback,
@@ -84,15 +85,8 @@ class Learner:
     ):
         self.dls, self.model = dls, model
         self.loss_func = self._infer_loss(loss_func)
-        self.opt_func, self.lr, self.splitter = opt_func, lr, splitter
+        store_attr("opt_func, lr, splitter, model_dir, wd, wd_bn_bias, train_bn, moms")
         self.path = Path(path if path is not None else getattr(dls, "path", "."))
-        self.model_dir, self.wd, self.wd_bn_bias, self.train_bn, self.moms = (
-            model_dir,
-            wd,
-            wd_bn_bias,
-            train_bn,
-            moms,
-        )
         self.metrics = [
             mk_metric(m)
             for m in (metrics if isinstance(metrics, (list, tuple)) else [metrics])
