@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+__all__ = ["SubsetViews"]
+
 
 class SubsetViews:
     """Mixin: the subsets of a collection that has `splits` and `subset(i)` (0: training, 1: validation)."""
