@@ -23,11 +23,10 @@ import torch
 from _timing import fmt_time, interleaved, print_table, verdict
 
 from layered.core.seed import set_seed
-from layered.tabular.dataloaders import TabularDataLoaders
 from layered.tabular.learner import tabular_learner
-from layered.tabular.procs import Categorify, FillMissing
-from layered.tabular.procs import Normalize as TabularNormalize
-from layered.train.saving.export import load_learner
+from layered.tabular.procs import Categorify, FillMissing, TabularNormalize
+from layered.tabular.tabular_pandas import TabularDataLoaders
+from layered.train.learner import load_learner
 from layered.vision.augment import aug_transforms
 from layered.vision.dataloaders import ImageDataLoaders
 from layered.vision.digits import digits_folder

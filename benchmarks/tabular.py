@@ -32,8 +32,9 @@ from _timing import print_table, verdict
 from torch import nn
 
 from layered.core.seed import set_seed
+from layered.data.normalize import Normalize
 from layered.tabular.learner import tabular_learner
-from layered.tabular.procs import Categorify, FillMissing, Normalize
+from layered.tabular.procs import Categorify, FillMissing
 from layered.tabular.tabular_pandas import TabularPandas
 
 CARDS = (10, 50, 200, 1_000, 5_000, 10_000)

@@ -31,9 +31,8 @@ from layered.collab.dataloaders import CollabDataLoaders
 from layered.collab.learner import collab_learner
 from layered.collab.synthetic import SyntheticRatings, synthetic_ratings
 from layered.core.seed import set_seed
-from layered.train.learner import Learner
+from layered.train.learner import Learner, load_learner
 from layered.train.metrics.regression import rmse
-from layered.train.saving.export import load_learner
 
 
 def bias_only_rmse(dls: CollabDataLoaders) -> float:

@@ -22,8 +22,8 @@ import numpy as np
 
 from layered.core.seed import set_seed
 from layered.train.interpret import ClassificationInterpretation
+from layered.train.learner import load_learner
 from layered.train.metrics.classification import accuracy
-from layered.train.saving.export import load_learner
 from layered.vision.augment import aug_transforms
 from layered.vision.dataloaders import ImageDataLoaders
 from layered.vision.digits import digits_folder

@@ -28,12 +28,13 @@ import pandas as pd
 import torch
 
 from layered.core.seed import set_seed
-from layered.tabular.dataloaders import TabularDataLoaders
+from layered.data.normalize import Normalize
 from layered.tabular.dates import add_datepart
 from layered.tabular.learner import tabular_learner
-from layered.tabular.procs import Categorify, FillMissing, Normalize
+from layered.tabular.procs import Categorify, FillMissing
+from layered.tabular.tabular_pandas import TabularDataLoaders
+from layered.train.learner import load_learner
 from layered.train.metrics.classification import accuracy
-from layered.train.saving.export import load_learner
 
 PROCS = [Categorify, FillMissing, Normalize]
 

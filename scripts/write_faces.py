@@ -3,7 +3,7 @@
 Usage: python scripts/write_faces.py [--check]
 
 A package's face holds the names of its own modules' `__all__` (not those of the layers below),
-each mapped to the module that defines it, or to the room (subpackage) whose face holds it. With `--check`, nothing is written: the script lists
+one line per module, and names its rooms (subpackages), whose faces give their own names. With `--check`, nothing is written: the script lists
 the faces that are out of date and exits 1 if any is.
 """
 
@@ -32,26 +32,39 @@ def face_source(init: Path, package: str) -> str:
         None,
     )
     pkg = importlib.import_module(package)
-    where: dict[str, str] = {}
-    for info in pkgutil.walk_packages(pkg.__path__, package + "."):
-        leaf = info.name.rsplit(".", 1)[1]
-        if info.ispkg or leaf == "all" or leaf.startswith("_"):
+    modules: dict[str, list[str]] = {}
+    rooms: list[str] = []
+    seen: set[str] = set()  # a name a module re-exports is listed under the first module that gives it
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+        if info.name == "all" or info.name.startswith("_"):
             continue
-        # a name of a room (subpackage) is looked up through the room's own face
-        room = ".".join(info.name.split(".")[: package.count(".") + 2])
-        for name in importlib.import_module(info.name).__all__:
-            where.setdefault(name, room if room != info.name else info.name)
-    clashes = sorted(n for n in where if n in {m.name for m in pkgutil.iter_modules(pkg.__path__)})
+        if info.ispkg:
+            rooms.append(info.name)
+            continue
+        names = [n for n in importlib.import_module(f"{package}.{info.name}").__all__ if n not in seen]
+        seen.update(names)
+        if names:
+            modules[info.name] = names
+    clashes = sorted(
+        n for ns in modules.values() for n in ns if n in {m.name for m in pkgutil.iter_modules(pkg.__path__)}
+    )
     if clashes:
         raise SystemExit(f"{package}: public names {clashes} are also module names; rename the modules")
     lines = [f'"""{doc}"""', "", "from layered.core.lazy import lazy_face", ""]
     if version is not None:
         lines += [f'__version__ = "{version}"', ""]
-    lines.append("_WHERE = {")
-    lines += [f'    "{n}": "{m}",' for n, m in sorted(where.items(), key=lambda kv: (kv[1], kv[0]))]
-    lines += ["}", ""]
-    lines.append('__all__ = ["__version__", *_WHERE]' if version is not None else "__all__ = list(_WHERE)")
-    lines += ["__getattr__, __dir__ = lazy_face(__name__, _WHERE)", ""]
+    lines.append("# each module's public names, imported from it on first use")
+    lines.append('_NAMES = """')
+    lines += [f"{m}: {' '.join(sorted(ns))}" for m, ns in sorted(modules.items())]
+    lines.append('"""')
+    if rooms:
+        lines.append("# subpackages (rooms) whose public names this face also gives")
+        lines.append(f"_ROOMS = {rooms!r}".replace("'", '"'))
+    lines.append("")
+    call = "lazy_face(__name__, _NAMES, _ROOMS)" if rooms else "lazy_face(__name__, _NAMES)"
+    lines.append(f"_PUBLIC, __getattr__, __dir__ = {call}")
+    lines.append('__all__ = ["__version__", *_PUBLIC]' if version is not None else "__all__ = _PUBLIC")
+    lines.append("")
     return "\n".join(lines)
 
 

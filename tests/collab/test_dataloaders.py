@@ -8,6 +8,7 @@ import torch
 from layered.collab.dataloaders import CollabDataLoader, CollabDataLoaders, TabularCollab
 from layered.collab.errors import CollabError
 from layered.tabular.errors import TabularError
+from layered.train.losses.default import default_loss
 from layered.train.losses.flattened import MSELossFlat
 
 
@@ -22,7 +23,7 @@ def test_from_df_takes_the_first_three_columns_and_learns_vocabularies_from_trai
     df = small_ratings()
     dls = CollabDataLoaders.from_df(df, valid_pct=0.25, seed=0, bs=16)
     assert (dls.user_name, dls.item_name, dls.rating_name) == ("who", "movie", "stars")
-    assert dls.n_inp == 1 and isinstance(dls.loss_func, MSELossFlat)
+    assert dls.n_inp == 1 and isinstance(default_loss(dls), MSELossFlat)
     assert dls.classes["who"] == ["#na#", "ann", "bob", "cy", "dee", "eve"]
     assert dls.classes["movie"][0] == "#na#" and dls.classes["movie"][1:] == sorted(
         set(df.loc[dls.train_ds.items.index, "movie"])

@@ -6,7 +6,7 @@ One test per row of issue 14's matrix, on the learners `conftest.py` trains once
 import pytest
 import torch
 
-from layered.train.saving.export import load_learner
+from layered.train.learner import load_learner
 
 
 @pytest.mark.parametrize("kind", ["dot_learner", "nn_learner"])

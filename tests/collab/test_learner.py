@@ -94,3 +94,16 @@ def test_collab_learner_errors(dls):
         collab_learner([dls.train, dls.valid])
     learn = collab_learner(dls, use_nn=True, emb_szs={"item": 7}, layers=[4], config={"ps": 0.5})
     assert learn.model.embeds[1].embedding_dim == 7 and learn.model.layers[0][3].p == 0.5
+
+
+def test_collab_factories_show_the_parameters_they_forward():
+    import inspect
+
+    from layered.collab.dataloaders import CollabDataLoaders
+    from layered.collab.learner import collab_learner
+
+    assert {"loss_func", "opt_func", "lr", "metrics", "wd"} <= set(
+        inspect.signature(collab_learner).parameters
+    )
+    from_csv = inspect.signature(CollabDataLoaders.from_csv).parameters
+    assert {"user_name", "rating_name", "valid_pct", "bs", "path", "device"} <= set(from_csv)

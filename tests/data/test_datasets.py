@@ -130,3 +130,18 @@ def test_bad_inputs_fail_early():
         Datasets(list(range(4)), [[float], [str]], splits=[[0, 1, 2], [2, 3]])
     with pytest.raises(DataError, match="subset 2 does not exist"):
         make().subset(2)
+
+
+def test_datasets_give_tuples_decode_and_test_set():
+    dsets = Datasets(
+        list(range(8)),
+        [[lambda i: float(i)], [lambda i: WORDS[i], Categorize()]],
+        splits=[[0, 1, 2, 3, 4], [5, 6, 7]],
+    )
+    x, y = dsets[1]
+    assert x == 1.0 and int(y) == 2
+    assert dsets.decode(dsets[1]) == (1.0, "dog")
+    assert len(dsets.train) == 5 and len(dsets.valid) == 3 and dsets.n_inp == 1
+    tst = test_set(dsets, [2, 3])
+    assert len(tst.tls) == 1 and tst[0] == (2.0,)
+    assert len(dsets.new_empty()) == 0

@@ -154,3 +154,18 @@ def test_verbose_prints_the_types_of_the_first_item(capsys):
 def test_repr():
     tl = TfmdLists([1, 2, 3], [Negate()], splits=[[0, 1], [2]])
     assert repr(tl) == "TfmdLists: 3 items (splits [2, 1]) through Pipeline: Negate"
+
+
+def test_tfmd_lists_setup_on_train_and_subsets():
+    tl = TfmdLists(WORDS, [Categorize()], splits=[[0, 1, 2, 3], [4, 5, 6, 7]])
+    vocab = tl.tfms.fs[0].vocab
+    assert list(vocab) == ["bird", "cat", "dog"]  # sorted, from the training items
+    assert tl[0] == TensorCategory(1) and type(tl[0]) is TensorCategory
+    assert tl.decode(tl[1]) == "dog" and isinstance(tl.decode(tl[1]), Category)
+    assert len(tl.train) == 4 and len(tl.valid) == 4 and tl.valid[0] == 2
+    assert [int(o) for o in tl[[0, 3]]] == [1, 0]
+
+
+def test_split_idx_makes_train_only_transforms_skip_validation():
+    tl = TfmdLists([1, 2, 3, 4], [Negate()], splits=[[0, 1], [2, 3]])
+    assert list(tl.train) == [-1, -2] and list(tl.valid) == [3, 4]

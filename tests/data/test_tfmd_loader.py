@@ -9,6 +9,8 @@ from layered.data.categorize import Categorize, Category, TensorCategory
 from layered.data.datasets import Datasets
 from layered.data.tfmd_loader import TfmdDL
 
+WORDS = ["cat", "dog", "cat", "bird", "dog", "cat", "dog", "bird"]
+
 LABELS = ["cat", "dog", "bird"]
 
 
@@ -182,3 +184,25 @@ def test_with_datasets_and_categorize():
 def test_unknown_arguments_are_refused():
     with pytest.raises(TypeError, match="unexpected arguments"):
         TfmdDL(Pairs(4), batch_tfms=[Scale()])
+
+
+def test_tfmd_dl_runs_pipelines_decodes_and_shows():
+    class Double(Transform):
+        def encodes(self, x: torch.Tensor):
+            return x * 2
+
+        def decodes(self, x: torch.Tensor):
+            return x / 2
+
+    dsets = Datasets(
+        list(range(8)),
+        [[lambda i: torch.tensor([float(i)])], [lambda i: WORDS[i], Categorize()]],
+        splits=[list(range(8)), []] if False else [[0, 1, 2, 3, 4, 5], [6, 7]],
+    )
+    dl = TfmdDL(dsets.train, bs=3, after_batch=Double())
+    x, y = dl.one_batch()
+    assert torch.equal(x, torch.tensor([[0.0], [2.0], [4.0]])) and type(y) is TensorCategory
+    items = dl.decode_batch((x, y))
+    assert items[1][0].item() == 1.0 and items[1][1] == "dog"
+    frame = dl.show_batch(max_n=2)
+    assert list(frame.columns) == ["item_0", "item_1"] and len(frame) == 2

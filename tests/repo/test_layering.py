@@ -28,7 +28,7 @@ def run_lint_imports(cwd: Path, pythonpath: str | None = None) -> subprocess.Com
 def test_import_contracts_hold():
     out = run_lint_imports(ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "2 kept, 0 broken" in out.stdout
+    assert "3 kept, 0 broken" in out.stdout
 
 
 def renamed_copy(tmp_path: Path) -> Path:
@@ -47,10 +47,14 @@ def renamed_copy(tmp_path: Path) -> Path:
             f"name = {contract['name']}",
             f"type = {contract['type']}",
         ]
-        for key in ("layers", "source_modules", "forbidden_modules"):
+        for key in ("layers", "source_modules", "forbidden_modules", "ancestors", "ignore_imports"):
             if key in contract:
                 values = [v.replace("layered.", "planted.") for v in contract[key]]
                 lines.append(f"{key} =\n" + "\n".join(f"    {v}" for v in values))
+        if "unmatched_ignore_imports_alerting" in contract:
+            lines.append(
+                f"unmatched_ignore_imports_alerting = {contract['unmatched_ignore_imports_alerting']}"
+            )
     (tmp_path / ".importlinter").write_text("\n".join(lines) + "\n")
     return site
 
@@ -70,6 +74,32 @@ def test_import_contracts_catch_planted_violation(tmp_path, planted_in, code, ex
     out = run_lint_imports(tmp_path, str(site))
     assert out.returncode != 0
     assert "BROKEN" in out.stdout and expected in out.stdout, out.stdout
+
+
+@pytest.mark.parametrize("part", ["data", "train", "vision"])
+def test_acyclic_contract_catches_a_planted_cycle_hidden_in_a_function(tmp_path, part):
+    site = renamed_copy(tmp_path)
+    folder = site / "planted" / part
+    (folder / "planted_low.py").write_text(f"def later():\n    from planted.{part} import planted_high\n")
+    (folder / "planted_high.py").write_text(f"from planted.{part} import planted_low\n")
+    out = run_lint_imports(tmp_path, str(site))
+    assert out.returncode != 0
+    assert f"No cycles are allowed in planted.{part}" in out.stdout, out.stdout
+    assert "planted_low -> .planted_high" in out.stdout or "planted_high -> .planted_low" in out.stdout, (
+        out.stdout
+    )
+
+
+def test_acyclic_contract_catches_a_cycle_between_rooms(tmp_path):
+    site = renamed_copy(tmp_path)
+    # the loop's callbacks room already imports layered.train.callback; the reverse closes a cycle
+    (site / "planted" / "train" / "callback.py").write_text(
+        (site / "planted" / "train" / "callback.py").read_text()
+        + "\nfrom planted.train.callbacks import recorder\n"
+    )
+    out = run_lint_imports(tmp_path, str(site))
+    assert out.returncode != 0
+    assert "No cycles are allowed in planted.train" in out.stdout, out.stdout
 
 
 @pytest.mark.parametrize("name", list(distributions()))

@@ -9,12 +9,12 @@ import torch
 from tabular_frames import CATS, CONTS, mixed_frame
 
 from layered.core.seed import set_seed
-from layered.tabular.dataloaders import TabularDataLoaders
 from layered.tabular.learner import tabular_learner
-from layered.tabular.procs import Categorify, FillMissing, Normalize
-from layered.train.saving.export import load_learner
+from layered.tabular.procs import Categorify, FillMissing, TabularNormalize
+from layered.tabular.tabular_pandas import TabularDataLoaders
+from layered.train.learner import load_learner
 
-PROCS = [Categorify, FillMissing, Normalize]
+PROCS = [Categorify, FillMissing, TabularNormalize]
 
 
 def fitted(df, y_names, **kwargs):

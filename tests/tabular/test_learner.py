@@ -6,11 +6,11 @@ from tabular_frames import CATS, CONTS, mixed_frame
 
 from layered.core.seed import set_seed
 from layered.data.blocks import RegressionBlock
-from layered.tabular.dataloaders import TabularDataLoaders
+from layered.data.normalize import Normalize
 from layered.tabular.errors import TabularError
 from layered.tabular.learner import tabular_learner
-from layered.tabular.procs import Categorify, FillMissing, Normalize
-from layered.tabular.tabular_pandas import TabularPandas
+from layered.tabular.procs import Categorify, FillMissing
+from layered.tabular.tabular_pandas import TabularDataLoaders, TabularPandas
 from layered.train.learner import Learner
 from layered.train.losses.flattened import CrossEntropyLossFlat, MSELossFlat
 from layered.train.metrics.classification import accuracy
@@ -125,3 +125,15 @@ def test_real_data_reaches_the_gradient_boosting_baseline():
     hgb.fit(x.drop(index=valid_idx), train["species"])
     baseline = (hgb.predict(x.loc[valid_idx]) == df.loc[valid_idx, "species"]).mean()
     assert acc >= 0.95 and acc >= baseline - 0.03
+
+
+def test_tabular_factories_show_the_parameters_they_forward():
+    import inspect
+
+    from layered.tabular.learner import tabular_learner
+
+    assert {"loss_func", "opt_func", "lr", "metrics", "wd"} <= set(
+        inspect.signature(tabular_learner).parameters
+    )
+    from_csv = inspect.signature(TabularDataLoaders.from_csv).parameters
+    assert {"procs", "cat_names", "valid_pct", "bs", "val_bs", "device", "kwargs"} <= set(from_csv)

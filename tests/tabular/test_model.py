@@ -4,9 +4,10 @@ import pytest
 import torch
 from tabular_frames import CATS, CONTS, mixed_frame, splits
 
+from layered.data.normalize import Normalize
 from layered.tabular.errors import TabularError
 from layered.tabular.model import TabularModel, emb_sz_rule, get_emb_sz, tabular_config
-from layered.tabular.procs import Categorify, FillMissing, Normalize
+from layered.tabular.procs import Categorify, FillMissing
 from layered.tabular.tabular_pandas import TabularPandas
 from layered.train.nn.layers import LinBnDrop, SigmoidRange
 

@@ -6,14 +6,21 @@ import pytest
 import torch
 from tabular_frames import CATS, CONTS, mixed_frame, splits
 
-from layered.data.blocks import CategoryBlock, RegressionBlock
-from layered.data.normalize import Normalize as TensorNormalize
+from layered.data.normalize import Normalize
 from layered.tabular.errors import TabularError
-from layered.tabular.procs import Categorify, FillMissing, Normalize
-from layered.tabular.tabular_pandas import TabularPandas
-from layered.tabular.targets import CategorizeTarget, RegressionTarget
+from layered.tabular.procs import Categorify, FillMissing, TabularNormalize
+from layered.tabular.tab_loader import TabDataLoader
+from layered.tabular.tabular_pandas import TabularDataLoaders, TabularPandas
+from layered.train.losses.default import default_loss
+from layered.train.losses.flattened import CrossEntropyLossFlat, MSELossFlat
 
 PROCS = [Categorify, FillMissing, Normalize]
+
+
+def dls_of(df=None, **kwargs):
+    df = mixed_frame() if df is None else df
+    kwargs = {"procs": PROCS, "cat_names": CATS, "cont_names": CONTS, "y_names": "y", "bs": 32, **kwargs}
+    return TabularDataLoaders.from_df(df, **kwargs)
 
 
 def make(df=None, **kwargs):
@@ -21,42 +28,6 @@ def make(df=None, **kwargs):
     kwargs = {"procs": PROCS, "cat_names": CATS, "cont_names": CONTS, "y_names": "y", **kwargs}
     kwargs.setdefault("splits", splits(len(df)))
     return TabularPandas(df, **kwargs)
-
-
-def test_procs_learn_from_training_rows_only():
-    df = mixed_frame()
-    tr, va = splits(len(df))
-    df.loc[va, "b"] = 1e6  # validation values that would dominate any statistic they entered
-    df.loc[va, "size"] = "XXL"  # a category only validation rows have
-    to = make(df, splits=(tr, va))
-    train_b = df["b"].iloc[tr].astype(np.float32).astype(np.float64)
-    norm = next(p for p in to.procs.fs if isinstance(p, Normalize))
-    assert norm.means["b"] == pytest.approx(train_b.mean(), rel=1e-6)
-    assert norm.stds["b"] == pytest.approx(train_b.std(ddof=0), rel=1e-5)
-    assert to.classes["size"] == ["#na#", "L", "M", "S", "XL"]
-    assert (to.valid.items["size"] == 0).all()  # unseen at training: #na#
-    fill = next(p for p in to.procs.fs if isinstance(p, FillMissing))
-    assert fill.fill_vals["a"] == pytest.approx(df["a"].iloc[tr].median(), rel=1e-6)
-
-
-def test_processed_values():
-    df = mixed_frame()
-    to = make(df)
-    items = to.items
-    assert to.cat_names == ["color", "size", "a_na"]
-    assert items["a_na"].dtype.kind in "iu" and set(items["a_na"]) == {1, 2}  # False, True as codes
-    assert list(items["a_na"] == 2) == list(df["a"].isna())
-    vocab = to.classes["color"]
-    assert vocab == ["#na#", "blue", "green", "red"]
-    expected = [0 if pd.isna(c) else vocab.index(c) for c in df["color"]]
-    assert items["color"].tolist() == expected
-    train = to.train.items
-    assert train["a"].mean() == pytest.approx(0, abs=1e-5) and train["b"].std(ddof=0) == pytest.approx(
-        1, 1e-3
-    )
-    assert items["a"].dtype == np.float32 and not items["a"].isna().any()
-    assert to.classes["y"] == ["no", "yes"] and items["y"].tolist() == [int(v == "yes") for v in df["y"]]
-    assert to.is_classification and to.c == 2
 
 
 def test_decode_gives_the_original_values():
@@ -120,25 +91,6 @@ def test_inplace_and_reduce_memory():
     assert to.valid.items.index.equals(pd.Index(splits(len(df))[1]))
 
 
-def test_targets_from_dtype_and_block():
-    df = mixed_frame()
-    assert isinstance(make(df).y_proc, CategorizeTarget)
-    reg = make(df, y_names="t")
-    assert isinstance(reg.y_proc, RegressionTarget) and reg.c == 1 and not reg.is_classification
-    assert reg.train.tensors[2].shape == (len(reg.splits[0]), 1)
-    multi = make(df, cont_names=["a"], y_names=["t", "b"])
-    assert multi.c == 2 and multi.train.tensors[2].shape[1] == 2
-    df["code"] = df["size"].map({"S": 0, "M": 1, "L": 2, "XL": 3})
-    ints = make(df, y_names="code")
-    assert ints.is_classification and ints.classes["code"] == [0, 1, 2, 3]
-    as_reg = make(df, y_names="code", y_block=RegressionBlock())
-    assert as_reg.items["code"].dtype == np.float32
-    given = make(df, y_block=CategoryBlock(vocab=["yes", "no"], sort=False))
-    assert given.y_proc.vocab == ["yes", "no"] and given.items["y"].iloc[0] == ["yes", "no"].index(
-        df["y"].iloc[0]
-    )
-
-
 def test_export_state_round_trip():
     to = make()
     empty = to.new_empty()
@@ -150,11 +102,14 @@ def test_export_state_round_trip():
     assert clone.new(rows).items.equals(to.new(rows).items)
 
 
-def test_tabular_normalize_still_normalises_tensors():
-    norm = Normalize(mean=torch.tensor([1.0]), std=torch.tensor([2.0]))
-    assert isinstance(norm, TensorNormalize)
-    x = torch.tensor([[3.0], [5.0]])
-    assert torch.allclose(norm((x, torch.tensor([0, 1])))[0], torch.tensor([[1.0], [2.0]]))
+def test_normalize_in_procs_is_the_column_proc_and_one_object_everywhere():
+    # fastai's spelling: the class Normalize among the procs runs TabularNormalize on the columns
+    to = make(procs=[FillMissing, Normalize])
+    norm = next(p for p in to.procs.fs if isinstance(p, Normalize))
+    assert type(norm) is TabularNormalize and set(norm.means) == set(to.cont_names)
+    assert abs(float(to.train.conts.mean().mean())) < 1e-6
+    with pytest.raises(TabularError, match="procs\\[1\\] is a Normalize instance, which normalizes batches"):
+        make(procs=[FillMissing, Normalize()])
 
 
 # ---- bad input --------------------------------------------------------------------------
@@ -176,38 +131,6 @@ def test_continuous_column_with_strings_is_named():
     assert make(df).items["b"].dtype == np.float32
 
 
-def test_all_missing_columns_are_named():
-    df = mixed_frame()
-    df["a"] = np.nan
-    with pytest.raises(TabularError, match=r"FillMissing: column 'a' has no value"):
-        make(df)
-    df = mixed_frame()
-    df["color"] = None
-    with pytest.raises(TabularError, match=r"Categorify: column 'color' has no value"):
-        make(df)
-
-
-def test_target_with_missing_values_is_named():
-    df = mixed_frame()
-    df.loc[7, "y"] = None
-    with pytest.raises(TabularError, match=r"target column 'y' has 1 missing values \(first at row 7\)"):
-        make(df)
-    df = mixed_frame()
-    df.loc[9, "t"] = np.nan
-    with pytest.raises(TabularError, match=r"target column 't' has 1 missing"):
-        make(df, y_names="t")
-
-
-def test_unseen_target_label_raises_unless_add_na():
-    df = mixed_frame()
-    tr, va = splits(len(df))
-    df.loc[va[0], "y"] = "maybe"
-    with pytest.raises(TabularError, match=r"target column 'y' holds labels \['maybe'\]"):
-        make(df, splits=(tr, va))
-    to = make(df, splits=(tr, va), y_block=CategoryBlock(add_na=True))
-    assert to.classes["y"] == ["#na#", "no", "yes"] and to.items.loc[va[0], "y"] == 0
-
-
 def test_other_configuration_errors():
     with pytest.raises(TabularError, match="'a' is in both cat_names and cont_names"):
         make(cat_names=["color", "a"])
@@ -221,3 +144,41 @@ def test_other_configuration_errors():
         make(procs=[Categorify]).train.tensors
     with pytest.raises(TabularError, match="no validation split"):
         make(splits=None).valid
+
+
+def test_from_df_splits_and_loss():
+    df = mixed_frame()
+    dls = dls_of(df, valid_idx=[0, 5, 9])
+    assert dls.valid_ds.items.index.tolist() == [0, 5, 9] and len(dls.train_ds) == len(df) - 3
+    dls = dls_of(df, valid_pct=0.25, seed=1)
+    assert len(dls.valid_ds) == 100 and set(dls.valid_ds.items.index).isdisjoint(dls.train_ds.items.index)
+    assert dls_of(df, valid_pct=0.25, seed=1).valid_ds.items.index.equals(dls.valid_ds.items.index)
+    assert isinstance(default_loss(dls), CrossEntropyLossFlat) and dls.n_inp == 2
+    reg = dls_of(df, y_names="t", val_bs=7)
+    assert isinstance(default_loss(reg), MSELossFlat) and reg.valid.bs == 7
+
+
+def test_from_csv(tmp_path):
+    csv = tmp_path / "rows.csv"
+    mixed_frame().to_csv(csv, index=False)
+    dls = TabularDataLoaders.from_csv(csv, procs=PROCS, cat_names=CATS, cont_names=CONTS, y_names="y", seed=0)
+    assert dls.path == tmp_path and len(dls.train_ds) + len(dls.valid_ds) == 400
+    with pytest.raises(TabularError, match="is not a file"):
+        TabularDataLoaders.from_csv(tmp_path / "nope.csv")
+
+
+def test_test_dl_processes_new_rows_like_training_rows():
+    df = mixed_frame()
+    dls = dls_of(df, valid_idx=list(range(100)))
+    dl = dls.test_dl(df.iloc[:10])
+    assert isinstance(dl, TabDataLoader) and not dl.shuffle
+    b = dl.one_batch()
+    assert len(b) == 2  # no targets
+    valid = dls.valid.dataset.tensors
+    assert torch.equal(b[0], valid[0][:10]) and torch.allclose(b[1], valid[1][:10])
+    labelled = dls.test_dl(df.iloc[:10], with_labels=True).one_batch()
+    assert torch.equal(labelled[2], valid[2][:10])
+    rows = dls.test_dl([df.iloc[3], df.iloc[4]]).one_batch()  # a list of rows (Series of objects)
+    assert torch.equal(rows[0], valid[0][3:5]) and torch.allclose(rows[1], valid[1][3:5])
+    with pytest.raises(TabularError, match=r"no target column\(s\) \['y'\]"):
+        dls.test_dl(df.iloc[:3].drop(columns=["y"]), with_labels=True)

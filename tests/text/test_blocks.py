@@ -8,7 +8,7 @@ from layered.text.blocks import TextBlock
 from layered.text.lm_loader import LMDataLoader
 from layered.text.numericalize import LMTensorText, TensorText
 from layered.text.sorted_loader import SortedDL
-from layered.text.tokenizers import Tokenizer
+from layered.text.tokenizer_transform import Tokenizer
 
 
 def test_text_block_settings():

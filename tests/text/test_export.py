@@ -17,8 +17,9 @@ from layered.core.seed import set_seed
 from layered.text.awd_lstm import AWD_LSTM
 from layered.text.dataloaders import TextDataLoaders
 from layered.text.learner import LMLearner, TextLearner, language_model_learner, text_classifier_learner
-from layered.text.tokenizers import SentencePieceTokenizer, SpacyTokenizer, Tokenizer
-from layered.train.saving.export import load_learner
+from layered.text.tokenizer_transform import Tokenizer
+from layered.text.tokenizers import SentencePieceTokenizer, SpacyTokenizer
+from layered.train.learner import load_learner
 
 CFG = {"emb_sz": 16, "n_hid": 24, "n_layers": 1}
 ANIMALS, VERBS, THINGS = (

@@ -21,9 +21,9 @@ from layered.text.learner import (
     match_embeds,
     text_classifier_learner,
 )
-from layered.text.tokenizers import Tokenizer
+from layered.text.tokenizer_transform import Tokenizer
+from layered.train.learner import load_learner
 from layered.train.metrics.classification import accuracy
-from layered.train.saving.export import load_learner
 
 CFG = {"emb_sz": 16, "n_hid": 32, "n_layers": 2}
 SUBJECTS, VERBS, OBJECTS = (
@@ -224,3 +224,15 @@ def test_classifier_learns_word_order(tmp_path):
 def test_classifier_needs_labels(lm_dls):
     with pytest.raises(TextError, match="pass n_out"):
         text_classifier_learner(lm_dls, AWD_LSTM, config=CFG, pretrained=False)
+
+
+def test_text_learner_factories_show_the_learners_parameters():
+    import inspect
+
+    from layered.text.learner import TextLearner, language_model_learner, text_classifier_learner
+
+    for f in (language_model_learner, text_classifier_learner, TextLearner):
+        params = inspect.signature(f).parameters
+        assert {"loss_func", "opt_func", "lr", "cbs", "metrics", "wd", "alpha", "moms"} <= set(params), f
+    assert inspect.signature(TextLearner).parameters["moms"].default == (0.8, 0.7, 0.8)
+    assert "splitter" not in inspect.signature(language_model_learner).parameters  # it sets its own

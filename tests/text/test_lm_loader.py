@@ -69,3 +69,15 @@ def test_new_recomputes_the_layout():
 def test_workers_give_the_same_batches():
     dl = LMDataLoader(DOCS, bs=2, seq_len=4)
     assert all(torch.equal(a[0], b[0]) for a, b in zip(epoch(dl), epoch(dl.new(num_workers=2))))
+
+
+def test_the_loader_declares_its_targets_so_the_default_loss_is_cross_entropy():
+    from types import SimpleNamespace
+
+    from layered.train.losses.default import default_loss, target_type
+    from layered.train.losses.flattened import CrossEntropyLossFlat
+
+    dl = LMDataLoader([TensorText(torch.arange(20))], bs=2, seq_len=3)
+    dls = SimpleNamespace(train=dl, n_inp=1)
+    assert target_type(dls) is TensorText
+    assert isinstance(default_loss(dls), CrossEntropyLossFlat)

@@ -7,7 +7,7 @@ from layered.core.pipeline import Pipeline
 from layered.text.errors import TextError
 from layered.text.numericalize import LMTensorText, Numericalize, TensorText, make_vocab
 from layered.text.rules import SPECIAL_TOKENS
-from layered.text.tokenizers import TextStr, Tokenizer, TokenList
+from layered.text.tokenizer_transform import TextStr, Tokenizer, TokenList
 
 
 def test_make_vocab_special_first_frequency_order_multiple_of_8():

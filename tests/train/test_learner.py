@@ -1,7 +1,5 @@
 """The Learner's loop, its two-way callbacks, freezing, schedules, inference and persistence."""
 
-import math
-
 import numpy as np
 import pytest
 import torch
@@ -11,10 +9,8 @@ from train_tasks import class_task, linear_task, mlp
 from layered.core.seed import set_seed
 from layered.train.callback import (
     Callback,
-    CallbackOrderError,
     CancelBatchException,
     CancelFitException,
-    event_handlers,
 )
 from layered.train.errors import TrainError
 from layered.train.learner import Learner
@@ -101,18 +97,6 @@ def test_run_train_and_run_valid_choose_the_phase_but_not_the_framing_events():
     assert cbs[2].seen == ["train", "train", "valid", "epoch"]
 
 
-def test_event_handlers_resolve_methods_and_own_calls_once():
-    class Batchy(Callback):
-        def after_batch(self):
-            pass
-
-    batchy, log = Batchy(), EventLog()
-    always, handlers = event_handlers([batchy, log], "after_batch")
-    assert not always and handlers == [(batchy, Batchy.after_batch), (log, None)]
-    always, handlers = event_handlers([batchy], "after_epoch")  # frames a phase; nothing to call
-    assert always and handlers == []
-
-
 def test_plain_torch_loaders_and_any_module_train_to_a_low_loss():
     set_seed(1)
     learn, w = linear_learner(lr=0.1)
@@ -185,37 +169,6 @@ def test_callbacks_are_reachable_by_name_and_added_for_a_block():
     assert hasattr(learn, "recorder")
 
 
-def test_callback_constraints_order_and_conflicts():
-    class A(Callback):
-        order = 5
-
-    class B(Callback):
-        order = 0
-        run_after = (A,)
-
-    learn, _ = linear_learner(cbs=[B(), A()])
-    names = [type(c).__name__ for c in learn.cbs]
-    assert names.index("A") < names.index("B")
-
-    class C(Callback):
-        run_before = ("D",)
-
-    class D(Callback):
-        run_before = (C,)
-
-    with pytest.raises(CallbackOrderError, match=r"cycle.*(C|D)"):
-        linear_learner(cbs=[C(), D()])
-
-    class E(Callback):
-        conflicts = ("F",)
-
-    class F(Callback):
-        pass
-
-    with pytest.raises(CallbackOrderError, match="E conflicts with F"):
-        linear_learner(cbs=[E(), F()])
-
-
 def test_missing_loss_is_a_clear_error():
     dls, _ = linear_task()
     with pytest.raises(TrainError, match="loss_func"):
@@ -259,21 +212,6 @@ def test_fit_one_cycle_schedules_lr_and_momentum():
     assert lrs.max() == pytest.approx(1e-2, rel=0.05)
     assert lrs[-1] < 1e-4
     assert moms[0] == pytest.approx(0.95) and moms[peak] == pytest.approx(0.85, abs=0.01)
-
-
-def test_lr_find_restores_the_model_and_optimizer_exactly():
-    set_seed(2)
-    learn = quiet(Learner(class_task(), mlp(), loss_func=CrossEntropyLossFlat()))
-    learn.fit(1)
-    model_before = {k: v.clone() for k, v in learn.model.state_dict().items()}
-    opt_before = learn.opt.state_dict()
-    suggestion = learn.lr_find(num_it=30, show_plot=False)
-    assert 1e-7 < suggestion.valley < 10
-    assert all(torch.equal(model_before[k], v) for k, v in learn.model.state_dict().items())
-    after = learn.opt.state_dict()
-    assert after["hypers"] == opt_before["hypers"]
-    assert len(learn.lr_finder.losses) <= 30
-    assert all(math.isfinite(x) for x in learn.lr_finder.losses)
 
 
 def test_get_preds_validate_and_streaming():

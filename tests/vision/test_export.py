@@ -19,14 +19,14 @@ from layered.core.registry import register_serializable
 from layered.core.seed import set_seed
 from layered.data.data_block import DataBlock
 from layered.data.splitters import RandomSplitter
-from layered.train.learner import Learner
-from layered.train.saving.export import load_learner
+from layered.train.learner import Learner, load_learner
 from layered.vision.augment import aug_transforms
 from layered.vision.blocks import BBoxBlock, BBoxLblBlock, ImageBlock, PointBlock
 from layered.vision.dataloaders import ImageDataLoaders, SegmentationDataLoaders
 from layered.vision.item_transforms import Resize
 from layered.vision.learner import vision_learner
-from layered.vision.normalize import Normalize, imagenet_stats
+from layered.vision.normalize import ImageNormalize as Normalize
+from layered.vision.normalize import imagenet_stats
 from layered.vision.types import TensorBBox, TensorMask, TensorPoint
 from layered.vision.unet import unet_learner
 from layered.vision.xresnet import xresnet18

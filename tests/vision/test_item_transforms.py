@@ -9,12 +9,12 @@ from layered.vision.errors import VisionError
 from layered.vision.item_transforms import (
     CheckMaskSize,
     CropPad,
+    ImageToTensor,
     IntToFloatTensor,
     PointScaler,
     RandomCrop,
     RandomResizedCrop,
     Resize,
-    ToTensor,
 )
 from layered.vision.types import (
     PILImage,
@@ -39,7 +39,7 @@ def _item(w=60, h=40):
 
 
 def _run(tfms, item, split_idx):
-    return Pipeline([PointScaler(), *tfms, ToTensor()], split_idx=split_idx)(item)
+    return Pipeline([PointScaler(), *tfms, ImageToTensor()], split_idx=split_idx)(item)
 
 
 def test_resize_crop_is_centred_on_validation_and_the_same_on_every_part():
@@ -108,7 +108,7 @@ def test_random_resized_crop_train_and_valid():
 
 
 def test_to_tensor_greyscale_and_int_to_float():
-    bw = ToTensor()(PILImageBW.create(np.full((3, 4), 51, np.uint8)))
+    bw = ImageToTensor()(PILImageBW.create(np.full((3, 4), 51, np.uint8)))
     assert type(bw) is TensorImageBW and bw.shape == (1, 3, 4)
     tfm = IntToFloatTensor()
     x = tfm(TensorImage(torch.full((1, 3, 2, 2), 51, dtype=torch.uint8)))
@@ -127,7 +127,7 @@ def test_errors_mask_size_point_outside_and_order():
         CheckMaskSize()((img, small))
     with pytest.raises(VisionError, match=r"img\.png is outside its 60x40 image"):
         PointScaler()((img, TensorPoint.create([[70, 5]])))
-    with pytest.raises(VisionError, match="before ToTensor"):
-        Resize(10)((ToTensor()(img),))
+    with pytest.raises(VisionError, match="before ImageToTensor"):
+        Resize(10)((ImageToTensor()(img),))
     with pytest.raises(VisionError, match="method"):
         Resize(10, method="zoom")

@@ -26,7 +26,7 @@ from layered.vision.learner import (
     get_c,
     vision_learner,
 )
-from layered.vision.normalize import Normalize
+from layered.vision.normalize import ImageNormalize
 from layered.vision.xresnet import xresnet18
 
 tiny = functools.partial(xresnet18, widen=0.125, stem_szs=(8, 8, 16))
@@ -64,7 +64,9 @@ def test_trains_from_scratch_with_n_out_and_loss_inferred(folder):
     assert get_c(dls) == 3 and learn.model[1][-1][-1].out_features == 3
     assert isinstance(learn.loss_func, CrossEntropyLossFlat)
     assert isinstance(learn.model[1][0], AdaptiveConcatPool2d)
-    assert not any(isinstance(f, Normalize) for f in dls.train.after_batch.fs)  # not pretrained: no stats
+    assert not any(
+        isinstance(f, ImageNormalize) for f in dls.train.after_batch.fs
+    )  # not pretrained: no stats
     assert all(p.requires_grad for p in learn.model.parameters())  # nothing frozen
     before = learn.validate()[1]
     learn.fit_one_cycle(4, 1e-2)
@@ -82,7 +84,7 @@ def test_pretrained_weights_from_a_file_freeze_the_body_but_not_batch_norm(folde
     learn = quiet(vision_learner(dls, tiny, weights=file))
     body, head = learn.model[0], learn.model[1]
     assert torch.equal(body[0][0].weight, source[0][0].weight)
-    norms = [f for f in dls.valid.after_batch.fs if isinstance(f, Normalize)]
+    norms = [f for f in dls.valid.after_batch.fs if isinstance(f, ImageNormalize)]
     assert len(norms) == 1 and torch.allclose(norms[0].mean.flatten(), torch.tensor([0.485, 0.456, 0.406]))
     bn_params = {id(p) for m in body.modules() if isinstance(m, nn.BatchNorm2d) for p in m.parameters()}
     for p in body.parameters():
@@ -94,9 +96,9 @@ def test_pretrained_weights_from_a_file_freeze_the_body_but_not_batch_norm(folde
     learn.fit(1, 1e-2)
     assert torch.equal(body[0][0].weight, conv_before)  # frozen
     assert not torch.equal(body[0][1].weight, bn_before)  # batch norm still trains
-    # a second learner on the same data does not stack a second Normalize
+    # a second learner on the same data does not stack a second ImageNormalize
     vision_learner(dls, tiny, weights=file)
-    assert sum(isinstance(f, Normalize) for f in dls.train.after_batch.fs) == 1
+    assert sum(isinstance(f, ImageNormalize) for f in dls.train.after_batch.fs) == 1
 
 
 def test_missing_weights_say_where_to_put_the_file(folder, tmp_path, monkeypatch):
@@ -176,3 +178,17 @@ def test_points_regression_outputs_the_targets_shape(folder):
     assert get_c(dls) == 4 and isinstance(learn.loss_func, MSELossFlat)
     xb, yb = dls.one_batch()
     assert learn.model.eval()(xb).shape == yb.shape == (4, 2, 2)
+
+
+def test_vision_learner_signature_shows_the_learners_parameters():
+    import inspect
+
+    from layered.vision.dataloaders import ImageDataLoaders
+
+    params = inspect.signature(vision_learner).parameters
+    forwarded = {"loss_func", "opt_func", "lr", "cbs", "metrics", "path", "model_dir", "wd", "moms"}
+    assert forwarded <= set(params) and "kwargs" not in params
+    assert params["lr"].default == 1e-3 and params["loss_func"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert {"valid_pct", "item_tfms", "bs"} <= set(
+        inspect.signature(ImageDataLoaders.from_name_re).parameters
+    )

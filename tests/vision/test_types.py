@@ -86,3 +86,19 @@ def test_bbox_and_labeled_bbox():
     assert b.tolist() == [[-1.0, -1.0, 0.0, 1.0]]
     lb = LabeledBBox(b, ["cat"])
     assert lb.bbox is b and lb.lbl == ["cat"]
+
+
+def test_vision_targets_are_registered_for_the_default_loss():
+    from types import SimpleNamespace
+
+    from layered.train.losses.default import default_loss
+    from layered.train.losses.flattened import CrossEntropyLossFlat, MSELossFlat
+
+    def dls_with(target):
+        return SimpleNamespace(train=SimpleNamespace(dataset=[(torch.zeros(3, 4, 4), target)]), n_inp=1)
+
+    mask_loss = default_loss(dls_with(TensorMask(torch.zeros(4, 4, dtype=torch.long))))
+    assert isinstance(mask_loss, CrossEntropyLossFlat) and mask_loss.axis == 1
+    pil_mask_loss = default_loss(dls_with(PILMask.create(np.zeros((4, 4), np.uint8))))
+    assert isinstance(pil_mask_loss, CrossEntropyLossFlat) and pil_mask_loss.axis == 1
+    assert isinstance(default_loss(dls_with(TensorPoint(torch.zeros(1, 2)))), MSELossFlat)

@@ -82,3 +82,44 @@ def test_bad_encoders_fail_clearly():
         DynamicUnet(nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU()), 2, 16)
     with pytest.raises(VisionError, match="img_size"):
         DynamicUnet(nn.Sequential(nn.Conv2d(3, 8, 3, stride=2), nn.ReLU()), 2, (16, 0))
+
+
+def _tiny_segmentation(root):
+    """8 images of 16px with a dark square, and masks marking it."""
+    import numpy as np
+    from PIL import Image
+
+    from layered.vision.dataloaders import SegmentationDataLoaders
+
+    rng = np.random.default_rng(0)
+    (root / "images").mkdir()
+    (root / "masks").mkdir()
+    for i in range(8):
+        img = rng.integers(120, 255, (16, 16, 3)).astype(np.uint8)
+        mask = np.zeros((16, 16), np.uint8)
+        img[4:10, 4:10] //= 5
+        mask[4:10, 4:10] = 1
+        Image.fromarray(img).save(root / "images" / f"{i}.png")
+        Image.fromarray(mask).save(root / "masks" / f"{i}.png")
+    files = sorted((root / "images").glob("*.png"))
+    return SegmentationDataLoaders.from_label_func(
+        root, files, lambda f: root / "masks" / f.name, codes=["bg", "square"], bs=4, seed=0
+    )
+
+
+def test_unet_learner_uses_the_datas_loss_else_the_registered_one_for_masks(tmp_path):
+    import inspect
+
+    from layered.train.losses.flattened import CrossEntropyLossFlat, FocalLossFlat
+    from layered.vision.unet import unet_learner
+
+    dls = _tiny_segmentation(tmp_path)
+    default = unet_learner(dls, tiny_xresnet, pretrained=False)
+    assert isinstance(default.loss_func, CrossEntropyLossFlat) and default.loss_func.axis == 1
+    dls.loss_func = FocalLossFlat(axis=1)
+    assert unet_learner(dls, tiny_xresnet, pretrained=False).loss_func is dls.loss_func
+    given = CrossEntropyLossFlat(axis=1, weight=torch.tensor([1.0, 3.0]))
+    assert unet_learner(dls, tiny_xresnet, pretrained=False, loss_func=given).loss_func is given
+    params = inspect.signature(unet_learner).parameters
+    assert {"loss_func", "opt_func", "lr", "cbs", "metrics", "wd", "moms", "default_cbs"} <= set(params)
+    assert {"blur", "self_attention", "img_size"} <= set(params)

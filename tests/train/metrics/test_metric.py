@@ -1,7 +1,6 @@
 """The Metric API: averaging, whole-set accumulation, smoothed loss, wrapping, and mk_metric."""
 
 import functools
-import math
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -24,7 +23,6 @@ from layered.train.metrics.metric import (
     mk_metric,
     skm_to_layered,
 )
-from layered.train.metrics.text import Perplexity
 
 G = torch.Generator().manual_seed(0)
 SIZES = (7, 30, 1, 12)  # uneven, so a plain mean of batch values would be wrong
@@ -82,9 +80,6 @@ def test_avg_loss_and_perplexity_are_exact_over_the_set():
     dummy = torch.zeros(N)
     mean = item_losses.mean().item()
     assert feed(AvgLoss(), dummy, dummy, item_losses) == pytest.approx(mean, rel=1e-6)
-    perplexity = Perplexity()
-    assert perplexity.value is None and perplexity.name == "perplexity"
-    assert feed(perplexity, dummy, dummy, item_losses) == pytest.approx(math.exp(mean), rel=1e-6)
 
 
 def test_avg_smooth_loss_is_a_debiased_moving_average():

@@ -19,10 +19,9 @@ from train_tasks import class_task, mlp
 from layered.core.errors import LayeredError
 from layered.core.registry import register_serializable
 from layered.core.seed import set_seed
-from layered.train.learner import Learner
+from layered.train.learner import Learner, load_learner
 from layered.train.losses.flattened import CrossEntropyLossFlat
 from layered.train.saving.artifact import read_artifact, write_artifact
-from layered.train.saving.export import load_learner
 
 
 @pytest.fixture
@@ -220,7 +219,7 @@ def test_a_crafted_file_runs_nothing_in_a_fresh_interpreter(tmp_path, export):
     config["model"].setdefault("state", {})["forward"] = {"$obj": "functools.partial", "config": {"func": {"$name": "posix.system"}, "args": [_marker_command(marker)], "keywords": {}}}  # fmt: skip
     file = planted(tmp_path, config, tensors)
     code = (
-        "from layered.train.saving.export import load_learner\n"
+        "from layered.train.learner import load_learner\n"
         "from layered.core.errors import LayeredError\n"
         f"try:\n    load_learner({str(file)!r})\nexcept LayeredError as e:\n    print('refused:', e)\n"
     )

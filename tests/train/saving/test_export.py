@@ -17,10 +17,9 @@ from layered.data.blocks import CategoryBlock, TransformBlock
 from layered.data.data_block import DataBlock
 from layered.data.splitters import RandomSplitter
 from layered.train.errors import TrainError
-from layered.train.learner import Learner
+from layered.train.learner import Learner, load_learner
 from layered.train.losses.flattened import CrossEntropyLossFlat
 from layered.train.saving.artifact import ArtifactError, read_artifact, write_artifact
-from layered.train.saving.export import load_learner
 
 # 1000 raw items with a distinctive text: none of it may reach the exported file
 ITEMS = [f"zqx-secret-{i:04d}" for i in range(1000)]

@@ -17,10 +17,9 @@ from train_tasks import class_task
 
 from layered.core.errors import LayeredError
 from layered.core.seed import set_seed
-from layered.train.learner import Learner
+from layered.train.learner import Learner, load_learner
 from layered.train.losses.flattened import CrossEntropyLossFlat
 from layered.train.saving.artifact import artifact_bytes, read_artifact
-from layered.train.saving.export import load_learner
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -4,21 +4,15 @@ from layered.core.lazy import lazy_face
 
 __version__ = "0.1.0"
 
-_WHERE = {
-    "PCA": "layered.collab.analysis",
-    "factor_pca": "layered.collab.analysis",
-    "pca": "layered.collab.analysis",
-    "subspace_r2": "layered.collab.analysis",
-    "CollabDataLoader": "layered.collab.dataloaders",
-    "CollabDataLoaders": "layered.collab.dataloaders",
-    "TabularCollab": "layered.collab.dataloaders",
-    "CollabError": "layered.collab.errors",
-    "collab_learner": "layered.collab.learner",
-    "EmbeddingDotBias": "layered.collab.models",
-    "EmbeddingNN": "layered.collab.models",
-    "SyntheticRatings": "layered.collab.synthetic",
-    "synthetic_ratings": "layered.collab.synthetic",
-}
+# each module's public names, imported from it on first use
+_NAMES = """
+analysis: PCA factor_pca pca subspace_r2
+dataloaders: CollabDataLoader CollabDataLoaders TabularCollab
+errors: CollabError
+learner: collab_learner
+models: EmbeddingDotBias EmbeddingNN
+synthetic: SyntheticRatings synthetic_ratings
+"""
 
-__all__ = ["__version__", *_WHERE]
-__getattr__, __dir__ = lazy_face(__name__, _WHERE)
+_PUBLIC, __getattr__, __dir__ = lazy_face(__name__, _NAMES)
+__all__ = ["__version__", *_PUBLIC]

@@ -23,14 +23,13 @@ import pandas as pd
 import torch
 
 from layered.collab.errors import CollabError
+from layered.core.delegation import delegates
 from layered.core.registry import register_serializable
 from layered.data.blocks import RegressionBlock
-from layered.data.dataloaders import DataLoaders
 from layered.data.splitters import RandomSplitter
-from layered.tabular.dataloaders import TabDataLoader
 from layered.tabular.procs import Categorify
-from layered.tabular.tabular_pandas import TabularPandas
-from layered.train.losses.flattened import MSELossFlat
+from layered.tabular.tab_loader import TabDataLoader
+from layered.tabular.tabular_pandas import TabularDataLoaders, TabularPandas
 
 __all__ = ["CollabDataLoader", "CollabDataLoaders", "TabularCollab"]
 
@@ -53,10 +52,6 @@ class TabularCollab(TabularPandas):
 @register_serializable
 class CollabDataLoader(TabDataLoader):
     """A `TabDataLoader` over a `TabularCollab`: batches `(codes, ratings)`, decoded into DataFrames."""
-
-    def __init__(self, dataset: TabularCollab, bs: int | None = 64, shuffle: bool = False, **kwargs: Any):
-        super().__init__(dataset, bs=bs, shuffle=shuffle, **kwargs)
-        self.n_inp = TabularCollab.n_inp
 
     def _set_dataset(self, dataset: Any, indexed: bool | None, n: int | None) -> None:
         if not isinstance(dataset, TabularCollab):
@@ -95,33 +90,26 @@ def _pairs_frame(items: Any, names: list) -> pd.DataFrame:
 
 
 @register_serializable
-class CollabDataLoaders(DataLoaders):
-    """The training and validation `CollabDataLoader`s of a ratings table, with mean squared error as loss."""
+class CollabDataLoaders(TabularDataLoaders):
+    """The training and validation `CollabDataLoader`s of a ratings table (numeric ratings: mean squared error is the default loss)."""
+
+    loader_type = CollabDataLoader
 
     @classmethod
+    @delegates(TabularDataLoaders.from_to, keep=True, but="shuffle_train")
     def from_to(
-        cls,
-        to: TabularCollab,
-        bs: int = 64,
-        val_bs: int | None = None,
-        shuffle: bool = True,
-        path: str | Path = ".",
-        device: str | torch.device | None = None,
-        **kwargs: Any,
+        cls, to: TabularCollab, bs: int = 64, val_bs: int | None = None, shuffle: bool = True, **kwargs: Any
     ) -> CollabDataLoaders:
-        """One loader per split of `to`: the first shuffled (dropping a last partial batch), the others in order."""
+        """One loader per split of `to`: the first shuffled (dropping a last partial batch), the others in order.
+
+        Other keywords (`path`, `device`, `loss_func`, loader arguments) are `TabularDataLoaders.from_to`'s.
+        """
         if not isinstance(to, TabularCollab):
             raise CollabError(f"CollabDataLoaders.from_to needs a TabularCollab, got {type(to).__name__}")
-        loaders = []
-        for i, sub in enumerate(to.subsets):
-            train = i == 0 and shuffle
-            size = bs if i == 0 else (val_bs or bs)
-            loaders.append(
-                CollabDataLoader(sub, bs=size, shuffle=train, drop_last=train, device=device, **kwargs)
-            )
-        return cls(*loaders, path=path, device=device, loss_func=MSELossFlat())
+        return super().from_to(to, bs=bs, val_bs=val_bs, shuffle_train=shuffle, **kwargs)
 
     @classmethod
+    @delegates(from_to, keep=True)
     def from_df(
         cls,
         ratings: pd.DataFrame,
@@ -166,6 +154,7 @@ class CollabDataLoaders(DataLoaders):
         return cls.from_to(to, bs=bs, val_bs=val_bs, shuffle=shuffle, path=path, device=device, **kwargs)
 
     @classmethod
+    @delegates(from_df, keep=True)
     def from_csv(cls, csv: str | Path, **kwargs: Any) -> CollabDataLoaders:
         """Read `csv` with pandas, then `from_df` (with `path` the file's folder unless given)."""
         csv = Path(csv)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from layered.collab.dataloaders import CollabDataLoaders
 from layered.collab.errors import CollabError
 from layered.collab.models import EmbeddingDotBias, EmbeddingNN
+from layered.core.delegation import delegates
 from layered.tabular.model import get_emb_sz, tabular_config
 from layered.train.learner import Learner
 
 __all__ = ["collab_learner"]
 
 
+@delegates(Learner.__init__)
 def collab_learner(
     dls: CollabDataLoaders,
     n_factors: int = 50,
@@ -22,7 +24,6 @@ def collab_learner(
     layers: Sequence[int] | None = None,
     config: dict | None = None,
     y_range: tuple[float, float] | None = None,
-    loss_func: Callable | None = None,
     **kwargs: Any,
 ) -> Learner:
     """A `Learner` over ratings `dls` with `EmbeddingDotBias(n_factors, ...)`, or `EmbeddingNN` when `use_nn`.
@@ -30,8 +31,8 @@ def collab_learner(
     `n_factors` sizes the dot model. For the network, `emb_szs` overrides the embedding sizes per column (`{"user": 64}`; default
     `emb_sz_rule` of each vocabulary), `layers` are the hidden widths (default `[200, 100]`) and
     `config` is `tabular_config(...)`; these three do not apply to the dot model. `y_range`
-    squashes predictions into `(low, high)`. The loss defaults to mean squared error; other
-    keywords go to `Learner` (`metrics`, `wd`, `opt_func`, ...).
+    squashes predictions into `(low, high)`. The loss defaults to the data's (mean squared error on
+    numeric ratings); other keywords go to `Learner` (`metrics`, `wd`, `opt_func`, ...).
     """
     if not isinstance(dls, CollabDataLoaders):
         raise CollabError(
@@ -52,4 +53,4 @@ def collab_learner(
         if given:
             raise CollabError(f"{', '.join(given)} apply to the network (use_nn=True), not to the dot model")
         model = EmbeddingDotBias.from_classes(n_factors, dls.classes, y_range=y_range)
-    return Learner(dls, model, loss_func=loss_func, **kwargs)
+    return Learner(dls, model, **kwargs)

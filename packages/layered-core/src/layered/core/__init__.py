@@ -4,63 +4,27 @@ from layered.core.lazy import lazy_face
 
 __version__ = "0.1.0"
 
-_WHERE = {
-    "atomic_save": "layered.core.atomic",
-    "atomic_write": "layered.core.atomic",
-    "remove_stale_temporaries": "layered.core.atomic",
-    "StoreAttrError": "layered.core.attributes",
-    "store_attr": "layered.core.attributes",
-    "L": "layered.core.collection",
-    "LIndexError": "layered.core.collection",
-    "ConfigError": "layered.core.config",
-    "ConfigReader": "layered.core.config",
-    "ConfigWriter": "layered.core.config",
-    "from_config": "layered.core.config",
-    "to_config": "layered.core.config",
-    "TensorCreationError": "layered.core.creation",
-    "tensor": "layered.core.creation",
-    "DelegationError": "layered.core.delegation",
-    "GetAttr": "layered.core.delegation",
-    "delegates": "layered.core.delegation",
-    "default_device": "layered.core.device",
-    "set_default_device": "layered.core.device",
-    "to_cpu": "layered.core.device",
-    "to_detach": "layered.core.device",
-    "to_device": "layered.core.device",
-    "to_float": "layered.core.device",
-    "DispatchError": "layered.core.dispatch",
-    "Explanation": "layered.core.dispatch",
-    "TypeDispatch": "layered.core.dispatch",
-    "typedispatch": "layered.core.dispatch",
-    "LayeredError": "layered.core.errors",
-    "lazy_face": "layered.core.lazy",
-    "FuncsKwargsError": "layered.core.method_kwargs",
-    "funcs_kwargs": "layered.core.method_kwargs",
-    "apply": "layered.core.nested",
-    "find_bs": "layered.core.nested",
-    "PatchError": "layered.core.patching",
-    "patch": "layered.core.patching",
-    "Pipeline": "layered.core.pipeline",
-    "Component": "layered.core.registry",
-    "RegistryError": "layered.core.registry",
-    "find_component": "layered.core.registry",
-    "register_adapter": "layered.core.registry",
-    "register_lazy": "layered.core.registry",
-    "register_serializable": "layered.core.registry",
-    "registered_name": "layered.core.registry",
-    "set_seed": "layered.core.seed",
-    "TensorBase": "layered.core.tensor_types",
-    "TensorTypeError": "layered.core.tensor_types",
-    "register_safe_tensor_types": "layered.core.tensor_types",
-    "retain_type": "layered.core.tensor_types",
-    "retain_types": "layered.core.tensor_types",
-    "safe_tensor_types": "layered.core.tensor_types",
-    "DisplayedTransform": "layered.core.transform",
-    "ItemTransform": "layered.core.transform",
-    "Transform": "layered.core.transform",
-    "TransformTypeError": "layered.core.transform",
-    "noop": "layered.core.transform",
-}
+# each module's public names, imported from it on first use
+_NAMES = """
+atomic: atomic_save atomic_write remove_stale_temporaries
+attributes: StoreAttrError store_attr
+collection: L LIndexError
+config: ConfigError ConfigReader ConfigWriter from_config to_config
+creation: TensorCreationError tensor
+delegation: DelegationError GetAttr delegates
+device: default_device set_default_device to_cpu to_detach to_device to_float
+dispatch: DispatchError Explanation TypeDispatch typedispatch
+errors: LayeredError
+lazy: FaceError lazy_face
+method_kwargs: FuncsKwargsError funcs_kwargs
+nested: apply find_bs
+patching: PatchError patch
+pipeline: Pipeline
+registry: Component RegistryError find_component register_adapter register_lazy register_serializable registered_name
+seed: set_seed
+tensor_types: TensorBase TensorTypeError register_safe_tensor_types retain_type retain_types safe_tensor_types
+transform: DisplayedTransform ItemTransform Transform TransformTypeError noop
+"""
 
-__all__ = ["__version__", *_WHERE]
-__getattr__, __dir__ = lazy_face(__name__, _WHERE)
+_PUBLIC, __getattr__, __dir__ = lazy_face(__name__, _NAMES)
+__all__ = ["__version__", *_PUBLIC]

@@ -36,6 +36,7 @@ def _delegated_signature(
             f"@delegates on {where}: its signature {sig} has no **kwargs to replace "
             "(when stacking @delegates, pass keep=True to the inner one)"
         )
+    source = getattr(source, "__func__", source)  # a classmethod or staticmethod named in a class body
     try:
         source_params = inspect.signature(source).parameters.values()
     except (TypeError, ValueError) as e:
@@ -56,7 +57,7 @@ def delegates(
 ) -> Callable[[Any], Any]:
     """Decorator: show the keyword arguments (with defaults) of `to` in place of `**kwargs`.
 
-    On a function, `to` is required. On a class, the class's own `__init__` is changed, and
+    On a function, `to` is required (in a class body it may be a classmethod defined above). On a class, the class's own `__init__` is changed, and
     `to=None` means the next `__init__` in the method resolution order (the base class's).
     Only `__signature__` changes, never behaviour. `keep=True` keeps `**kwargs` in the
     signature; `but` (names, or comma-separated text) lists arguments not to show.

@@ -4,70 +4,29 @@ from layered.core.lazy import lazy_face
 
 __version__ = "0.1.0"
 
-_WHERE = {
-    "DEFAULT_MAX_BYTES": "layered.data.archive",
-    "DEFAULT_MAX_RATIO": "layered.data.archive",
-    "extract_archive": "layered.data.archive",
-    "CategoryBlock": "layered.data.blocks",
-    "MultiCategoryBlock": "layered.data.blocks",
-    "RegressionBlock": "layered.data.blocks",
-    "TransformBlock": "layered.data.blocks",
-    "Categorize": "layered.data.categorize",
-    "Category": "layered.data.categorize",
-    "CategoryMap": "layered.data.categorize",
-    "EncodedMultiCategorize": "layered.data.categorize",
-    "MultiCategorize": "layered.data.categorize",
-    "MultiCategory": "layered.data.categorize",
-    "OneHotEncode": "layered.data.categorize",
-    "RegressionSetup": "layered.data.categorize",
-    "TensorCategory": "layered.data.categorize",
-    "TensorMultiCategory": "layered.data.categorize",
-    "TensorRegression": "layered.data.categorize",
-    "CHECKSUMS": "layered.data.checksums",
-    "expected_checksum": "layered.data.checksums",
-    "file_sha256": "layered.data.checksums",
-    "register_checksum": "layered.data.checksums",
-    "collate": "layered.data.collation",
-    "convert": "layered.data.collation",
-    "Config": "layered.data.config",
-    "layered_home": "layered.data.config",
-    "DataBlock": "layered.data.data_block",
-    "DataLoaders": "layered.data.dataloaders",
-    "Datasets": "layered.data.datasets",
-    "test_set": "layered.data.datasets",
-    "DownloadError": "layered.data.download",
-    "download_url": "layered.data.download",
-    "DataError": "layered.data.errors",
-    "URLs": "layered.data.external",
-    "download_data": "layered.data.external",
-    "untar_data": "layered.data.external",
-    "ColReader": "layered.data.getters",
-    "FileGetter": "layered.data.getters",
-    "RegexLabeller": "layered.data.getters",
-    "get_files": "layered.data.getters",
-    "parent_label": "layered.data.getters",
-    "using_attr": "layered.data.getters",
-    "as_arrays": "layered.data.in_memory",
-    "item_of": "layered.data.in_memory",
-    "slice_arrays": "layered.data.in_memory",
-    "DataLoader": "layered.data.loader",
-    "Normalize": "layered.data.normalize",
-    "ToTensor": "layered.data.normalize",
-    "samples_frame": "layered.data.show",
-    "show_batch": "layered.data.show",
-    "show_results": "layered.data.show",
-    "ColSplitter": "layered.data.splitters",
-    "FileSplitter": "layered.data.splitters",
-    "FuncSplitter": "layered.data.splitters",
-    "GrandparentSplitter": "layered.data.splitters",
-    "IndexSplitter": "layered.data.splitters",
-    "MaskSplitter": "layered.data.splitters",
-    "RandomSplitter": "layered.data.splitters",
-    "TrainTestSplitter": "layered.data.splitters",
-    "check_splits": "layered.data.splitters",
-    "TfmdLists": "layered.data.tfmd_lists",
-    "TfmdDL": "layered.data.tfmd_loader",
-}
+# each module's public names, imported from it on first use
+_NAMES = """
+archive: DEFAULT_MAX_BYTES DEFAULT_MAX_RATIO extract_archive
+blocks: CategoryBlock MultiCategoryBlock RegressionBlock TransformBlock
+categorize: Categorize Category CategoryMap EncodedMultiCategorize MultiCategorize MultiCategory OneHotEncode RegressionSetup TensorCategory TensorMultiCategory TensorRegression
+checksums: CHECKSUMS expected_checksum file_sha256 register_checksum
+collation: collate convert
+config: Config layered_home
+data_block: DataBlock
+dataloaders: DataLoaders
+datasets: Datasets test_set
+download: DownloadError download_url
+errors: DataError
+external: URLs download_data untar_data
+getters: ColReader FileGetter RegexLabeller get_files parent_label using_attr
+in_memory: as_arrays item_of slice_arrays
+loader: DataLoader
+normalize: Normalize ToTensor
+show: samples_frame show_batch show_results
+splitters: ColSplitter FileSplitter FuncSplitter GrandparentSplitter IndexSplitter MaskSplitter RandomSplitter TrainTestSplitter check_splits
+tfmd_lists: TfmdLists
+tfmd_loader: TfmdDL
+"""
 
-__all__ = ["__version__", *_WHERE]
-__getattr__, __dir__ = lazy_face(__name__, _WHERE)
+_PUBLIC, __getattr__, __dir__ = lazy_face(__name__, _NAMES)
+__all__ = ["__version__", *_PUBLIC]

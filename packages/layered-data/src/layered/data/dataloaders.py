@@ -8,6 +8,7 @@ import torch
 
 from layered.core.registry import register_serializable
 from layered.data.errors import DataError
+from layered.data.tfmd_loader import TfmdDL
 
 __all__ = ["DataLoaders"]
 
@@ -113,12 +114,10 @@ class DataLoaders:
 
     def test_dl(self, test_items, rm_type_tfms=None, with_labels: bool = False, **kwargs):
         """A loader over new raw items that replays the validation pipeline (no augmentation)."""
-        from layered.data.datasets import test_set
-
         dsets = getattr(self.valid, "dataset", None)
-        if dsets is None or not hasattr(dsets, "tls"):
+        if dsets is None or not hasattr(dsets, "test_set"):
             raise DataError("test_dl needs DataLoaders built from Datasets (e.g. by a DataBlock)")
-        test_ds = test_set(dsets, test_items, rm_tfms=rm_type_tfms, with_labels=with_labels)
+        test_ds = dsets.test_set(test_items, rm_tfms=rm_type_tfms, with_labels=with_labels)
         return self.valid.new(test_ds, shuffle=False, drop_last=False, **kwargs)
 
     @classmethod
@@ -134,8 +133,6 @@ class DataLoaders:
         **kwargs,
     ) -> DataLoaders:
         """One `TfmdDL` per dataset: the first shuffles and drops the last partial batch."""
-        from layered.data.tfmd_loader import TfmdDL
-
         loaders = []
         for i, ds in enumerate(dsets):
             kind = dl_type or getattr(ds, "dl_type", None) or TfmdDL

@@ -12,6 +12,8 @@ import torch
 from layered.core.collection import L
 from layered.core.pipeline import Pipeline
 from layered.core.registry import register_serializable
+from layered.data._subsets import SubsetViews
+from layered.data.dataloaders import DataLoaders
 from layered.data.errors import DataError
 from layered.data.tfmd_lists import TfmdLists
 
@@ -25,7 +27,7 @@ def _is_int(i: Any) -> bool:
 
 
 @register_serializable
-class Datasets:
+class Datasets(SubsetViews):
     """`ds[i]` is `(tfms[0](items[i]), tfms[1](items[i]), ...)`; the first `n_inp` are inputs.
 
     `tfms` is one list of transforms per element, e.g. `[[get_x, ...], [get_y, Categorize()]]`;
@@ -90,26 +92,6 @@ class Datasets:
         """Subset `i` (0: train, 1: valid) as Datasets."""
         return Datasets(tls=[tl.subset(i) for tl in self.tls], n_inp=self.n_inp, dl_type=self.dl_type)
 
-    @property
-    def subsets(self) -> list[Datasets]:
-        """Every subset as Datasets."""
-        return [self.subset(i) for i in range(self.n_subsets)]
-
-    @property
-    def n_subsets(self) -> int:
-        """Number of subsets."""
-        return len(self.splits)
-
-    @property
-    def train(self) -> Datasets:
-        """The training subset."""
-        return self.subset(0)
-
-    @property
-    def valid(self) -> Datasets:
-        """The validation subset."""
-        return self.subset(1)
-
     def decode(self, o: tuple, full: bool = True) -> tuple:
         """Decode each element with its own pipeline."""
         if len(o) > len(self.tls):
@@ -152,11 +134,29 @@ class Datasets:
 
         Other keyword arguments go to each loader (`after_item`, `after_batch`, `num_workers`, ...).
         """
-        from layered.data.dataloaders import DataLoaders  # the container sits above this module
-
         return DataLoaders.from_dsets(
             *self.subsets, bs=bs, shuffle_train=shuffle_train, path=path, device=device, **kwargs
         )
+
+    def test_set(
+        self, test_items: Any, rm_tfms: int | list[int] | None = None, with_labels: bool = False
+    ) -> Datasets:
+        """Datasets over `test_items` replaying these validation pipelines (inputs only, unless `with_labels`).
+
+        `rm_tfms` drops that many leading transforms of each pipeline (one int for all, or one per
+        pipeline), for items already past those steps (e.g. images rather than file names).
+        """
+        tls = self.tls if with_labels else self.tls[: self.n_inp]
+        rm = rm_tfms if isinstance(rm_tfms, (list, tuple)) else [rm_tfms or 0] * len(tls)
+        if len(rm) != len(tls):
+            raise DataError(f"test_set: rm_tfms has {len(rm)} entries for {len(tls)} pipelines")
+        new = []
+        for tl, r in zip(tls, rm):
+            pipe = Pipeline(list(tl.tfms.fs)[r:], split_idx=1) if r else tl.tfms
+            new.append(TfmdLists(test_items, pipe, use_list=tl.use_list, do_setup=False, split_idx=1))
+        return Datasets(tls=new, n_inp=min(self.n_inp, len(new)), dl_type=self.dl_type)
+
+    test_set.__test__ = False  # not a pytest test, despite the name
 
     def __repr__(self) -> str:
         return f"Datasets: {len(self)} items, {len(self.tls)} pipelines, n_inp={self.n_inp}"
@@ -165,20 +165,8 @@ class Datasets:
 def test_set(
     dsets: Datasets, test_items: Any, rm_tfms: int | list[int] | None = None, with_labels: bool = False
 ) -> Datasets:
-    """Datasets over `test_items` replaying `dsets`' validation pipelines (inputs only, unless `with_labels`).
-
-    `rm_tfms` drops that many leading transforms of each pipeline (one int for all, or one per
-    pipeline), for items already past those steps (e.g. images rather than file names).
-    """
-    tls = dsets.tls if with_labels else dsets.tls[: dsets.n_inp]
-    rm = rm_tfms if isinstance(rm_tfms, (list, tuple)) else [rm_tfms or 0] * len(tls)
-    if len(rm) != len(tls):
-        raise DataError(f"test_set: rm_tfms has {len(rm)} entries for {len(tls)} pipelines")
-    new = []
-    for tl, r in zip(tls, rm):
-        pipe = Pipeline(list(tl.tfms.fs)[r:], split_idx=1) if r else tl.tfms
-        new.append(TfmdLists(test_items, pipe, use_list=tl.use_list, do_setup=False, split_idx=1))
-    return Datasets(tls=new, n_inp=min(dsets.n_inp, len(new)), dl_type=dsets.dl_type)
+    """`dsets.test_set(test_items, ...)`, in the function form fastai users know."""
+    return dsets.test_set(test_items, rm_tfms=rm_tfms, with_labels=with_labels)
 
 
 test_set.__test__ = False  # not a pytest test, despite the name

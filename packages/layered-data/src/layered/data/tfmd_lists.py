@@ -12,6 +12,7 @@ import torch
 from layered.core.collection import L
 from layered.core.pipeline import Pipeline
 from layered.core.registry import register_serializable
+from layered.data._subsets import SubsetViews
 from layered.data.errors import DataError
 from layered.data.splitters import check_splits
 
@@ -55,7 +56,7 @@ def _with_split(pipe: Pipeline, split_idx: int | None) -> Pipeline:
 
 
 @register_serializable
-class TfmdLists:
+class TfmdLists(SubsetViews):
     """`tl[i]` is `tfms(items[i])`, computed on access.
 
     `splits` (lists of indices) define subsets: `tl.train` (split 0) and `tl.valid` (split 1)
@@ -140,26 +141,6 @@ class TfmdLists:
         return TfmdLists(
             items, self.tfms, use_list=self.use_list, do_setup=False, split_idx=i, types=self.types
         )
-
-    @property
-    def subsets(self) -> list[TfmdLists]:
-        """Every split as a TfmdLists."""
-        return [self.subset(i) for i in range(self.n_subsets)]
-
-    @property
-    def n_subsets(self) -> int:
-        """Number of splits."""
-        return len(self.splits)
-
-    @property
-    def train(self) -> TfmdLists:
-        """The training subset (split 0)."""
-        return self.subset(0)
-
-    @property
-    def valid(self) -> TfmdLists:
-        """The validation subset (split 1)."""
-        return self.subset(1)
 
     def decode(self, o: Any, **kwargs) -> Any:
         """Undo the pipeline on a transformed value."""

@@ -4,32 +4,19 @@ from layered.core.lazy import lazy_face
 
 __version__ = "0.1.0"
 
-_WHERE = {
-    "TabDataLoader": "layered.tabular.dataloaders",
-    "TabularDataLoaders": "layered.tabular.dataloaders",
-    "add_datepart": "layered.tabular.dates",
-    "add_elapsed_times": "layered.tabular.dates",
-    "make_date": "layered.tabular.dates",
-    "category_codes": "layered.tabular.dtypes",
-    "category_levels": "layered.tabular.dtypes",
-    "cont_cat_split": "layered.tabular.dtypes",
-    "df_shrink": "layered.tabular.dtypes",
-    "df_shrink_dtypes": "layered.tabular.dtypes",
-    "smallest_int": "layered.tabular.dtypes",
-    "TabularError": "layered.tabular.errors",
-    "tabular_learner": "layered.tabular.learner",
-    "TabularModel": "layered.tabular.model",
-    "emb_sz_rule": "layered.tabular.model",
-    "get_emb_sz": "layered.tabular.model",
-    "tabular_config": "layered.tabular.model",
-    "Categorify": "layered.tabular.procs",
-    "FillMissing": "layered.tabular.procs",
-    "Normalize": "layered.tabular.procs",
-    "TabularPandas": "layered.tabular.tabular_pandas",
-    "CategorizeTarget": "layered.tabular.targets",
-    "RegressionTarget": "layered.tabular.targets",
-    "target_proc": "layered.tabular.targets",
-}
+# each module's public names, imported from it on first use
+_NAMES = """
+dates: add_datepart add_elapsed_times make_date
+dtypes: category_codes category_levels cont_cat_split df_shrink df_shrink_dtypes smallest_int
+errors: TabularError
+learner: tabular_learner
+model: TabularModel emb_sz_rule get_emb_sz tabular_config
+procs: Categorify FillMissing TabularNormalize
+tab_loader: TabDataLoader
+table: ProcessedTable
+tabular_pandas: TabularDataLoaders TabularPandas
+targets: CategorizeTarget RegressionTarget target_proc
+"""
 
-__all__ = ["__version__", *_WHERE]
-__getattr__, __dir__ = lazy_face(__name__, _WHERE)
+_PUBLIC, __getattr__, __dir__ = lazy_face(__name__, _NAMES)
+__all__ = ["__version__", *_PUBLIC]

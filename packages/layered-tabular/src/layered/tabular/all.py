@@ -1,19 +1,27 @@
 """Everything user-facing in layered-tabular (and the layers below), for `from layered.tabular.all import *`.
 
-`Normalize` here is the tabular one, a subclass of `layered.data`'s that still normalises tensors.
+`Normalize` is `layered.data`'s; as a proc (`procs=[Categorify, FillMissing, Normalize]`) it stands
+for `TabularNormalize`, the column proc.
 """
 
-# isort: off
-# the layers below first, so that the tabular `Normalize` (a superset) is the one left bound
-from layered.train.all import *
+# the notebook names the paper's listings use without importing them
+from functools import partial
+from pathlib import Path
 
-# isort: on
-from layered.tabular.dataloaders import *
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
 from layered.tabular.dates import *
 from layered.tabular.dtypes import *
 from layered.tabular.errors import *
 from layered.tabular.learner import *
 from layered.tabular.model import *
 from layered.tabular.procs import *
+from layered.tabular.tab_loader import *
+from layered.tabular.table import *
 from layered.tabular.tabular_pandas import *
 from layered.tabular.targets import *
+from layered.train.all import *

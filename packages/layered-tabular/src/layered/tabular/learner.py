@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from layered.core.delegation import delegates
 from layered.tabular.errors import TabularError
 from layered.tabular.model import TabularModel, get_emb_sz, tabular_config
 from layered.train.learner import Learner
@@ -12,6 +13,7 @@ from layered.train.learner import Learner
 __all__ = ["tabular_learner"]
 
 
+@delegates(Learner.__init__)
 def tabular_learner(
     dls: Any,
     layers: Sequence[int] | None = None,

@@ -1,11 +1,13 @@
-"""Procs: `FillMissing`, `Categorify` and `Normalize`, fitted on the training rows of a `TabularPandas`.
+"""Procs: `FillMissing`, `Categorify` and `TabularNormalize`, fitted on the training rows of a `TabularPandas`.
 
 A proc works on a whole table at once (vectorised pandas, never row by row): `setups(to)`
 learns from the training rows (`to.train_rows(...)`), `encodes(to)` rewrites the columns of
 `to.items` in place and returns `to`, `decodes(to)` turns processed values back into the
-original ones. They run in their `order` — `FillMissing` (10), `Categorify` (20), `Normalize`
+original ones. They run in their `order` — `FillMissing` (10), `Categorify` (20), `TabularNormalize`
 (99) — each set up and applied before the next is set up, so `Categorify` also encodes the
-`_na` indicator columns `FillMissing` adds, and `Normalize` sees no missing values.
+`_na` indicator columns `FillMissing` adds, and `TabularNormalize` sees no missing values.
+`procs=[Categorify, FillMissing, Normalize]` (fastai's spelling, with `layered.data`'s `Normalize`)
+means the same: `TabularPandas` runs `TabularNormalize` for it.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from layered.core.transform import Transform
 from layered.data.normalize import Normalize as _TensorNormalize
 from layered.tabular.dtypes import category_codes, category_levels, smallest_int
 from layered.tabular.errors import TabularError
-from layered.tabular.tabular_pandas import TabularPandas
+from layered.tabular.table import ProcessedTable
 
-__all__ = ["Categorify", "FillMissing", "Normalize"]
+__all__ = ["Categorify", "FillMissing", "TabularNormalize"]
 
 _STRATEGIES = ("median", "mode", "constant")
 
@@ -141,11 +143,11 @@ class Categorify(Transform):
 
 
 @register_serializable
-class Normalize(_TensorNormalize):
+class TabularNormalize(_TensorNormalize):
     """`(x - mean) / std` of each continuous column, with the statistics of its training rows.
 
     It is the tensor `Normalize` of `layered.data` too (what it does to batches is unchanged),
-    extended to a `TabularPandas`: so `Normalize` means one thing wherever it is imported from.
+    extended to a `TabularPandas`. Its own name keeps `Normalize` one object in every star-import.
     """
 
     def __init__(self, *args, **kwargs):
@@ -153,18 +155,18 @@ class Normalize(_TensorNormalize):
         self.means: dict = {}
         self.stds: dict = {}
 
-    def setups(self, to: TabularPandas):
+    def setups(self, to: ProcessedTable):
         train = to.train_rows(to.cont_names).astype(np.float64)
         self.means = {c: float(v) for c, v in train.mean().items()}
         self.stds = {c: float(v) + self.eps for c, v in train.std(ddof=0).items()}
 
-    def encodes(self, to: TabularPandas):
+    def encodes(self, to: ProcessedTable):
         for col, mean in self.means.items():
             if col in to.items.columns:
                 to.items[col] = ((to.items[col] - mean) / self.stds[col]).astype(np.float32)
         return to
 
-    def decodes(self, to: TabularPandas):
+    def decodes(self, to: ProcessedTable):
         for col, mean in self.means.items():
             if col in to.items.columns:
                 to.items[col] = to.items[col] * self.stds[col] + mean

@@ -11,26 +11,38 @@ Each proc is set up on the training rows only (the first split), then applied to
 before the next proc is set up. After processing, categorical columns hold integer codes and
 continuous ones numbers, so a split becomes three tensors at once (`tensors`): the categorical
 codes (int64), the continuous values (float32) and the targets; loaders slice those directly.
+
+`TabularDataLoaders` lives here too: the table builds its loaders (`to.dataloaders()`) and the
+loaders build their table (`TabularDataLoaders.from_df`), so the two are one module, not a cycle.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
+from layered.core.delegation import delegates
 from layered.core.pipeline import Pipeline
 from layered.core.registry import register_serializable
 from layered.core.transform import Transform
+from layered.data.categorize import TensorCategory, TensorRegression
+from layered.data.dataloaders import DataLoaders
 from layered.data.in_memory import item_of
+from layered.data.normalize import Normalize
+from layered.data.splitters import IndexSplitter, RandomSplitter
 from layered.tabular.dtypes import df_shrink_dtypes
 from layered.tabular.errors import TabularError
+from layered.tabular.procs import TabularNormalize
+from layered.tabular.tab_loader import TabDataLoader
+from layered.tabular.table import ProcessedTable
 from layered.tabular.targets import CategorizeTarget, target_proc
 
-__all__ = ["TabularPandas"]
+__all__ = ["TabularDataLoaders", "TabularPandas"]
 
 
 def _names(x: Any, arg: str) -> list:
@@ -44,10 +56,17 @@ def _names(x: Any, arg: str) -> list:
 
 
 def _proc(p: Any, i: int) -> Transform:
+    if p is Normalize:  # fastai's spelling of the tabular proc: the batch transform cannot rewrite columns
+        p = TabularNormalize
     p = p() if isinstance(p, type) else p
+    if type(p) is Normalize:
+        raise TabularError(
+            f"procs[{i}] is a Normalize instance, which normalizes batches, not table columns; pass the "
+            "class Normalize or TabularNormalize() as a proc"
+        )
     if not isinstance(p, Transform):
         raise TabularError(
-            f"procs[{i}] is {p!r}; expected a proc such as Categorify, FillMissing or Normalize (a class or instance)"
+            f"procs[{i}] is {p!r}; expected a proc such as Categorify, FillMissing or TabularNormalize (a class or instance)"
         )
     return p
 
@@ -89,11 +108,11 @@ def _frame_from_state(state: dict) -> pd.DataFrame:
 
 
 @register_serializable
-class TabularPandas:
+class TabularPandas(ProcessedTable):
     """Categorical, continuous and target columns of `df`, processed by `procs` fitted on the training rows.
 
-    `procs`: classes or instances (`Categorify`, `FillMissing`, `Normalize`, ...), run in their
-    `order`. `y_block` is `CategoryBlock()` or `RegressionBlock()`; without one, float targets
+    `procs`: classes or instances (`Categorify`, `FillMissing`, `TabularNormalize`, ...), run in
+    their `order`; the class `Normalize` (fastai's spelling) stands for `TabularNormalize`. `y_block` is `CategoryBlock()` or `RegressionBlock()`; without one, float targets
     are a regression and any other single target holds class labels. `splits` are lists of
     row positions, training first (default: every row is training). The frame is copied unless
     `inplace`; `reduce_memory` first shrinks the continuous columns (float64 to float32, integers
@@ -278,6 +297,16 @@ class TabularPandas:
         return isinstance(self.y_proc, CategorizeTarget)
 
     @property
+    def target_type(self) -> type | None:
+        """The semantic type of the targets (`TensorCategory` or `TensorRegression`; None without targets).
+
+        Batches hold plain tensors, sliced at once; this is what the default loss is chosen from.
+        """
+        if self.c is None:
+            return None
+        return TensorCategory if self.is_classification else TensorRegression
+
+    @property
     def classes(self) -> dict:
         """The vocabulary of each categorical column and of a class-label target: `{column: [levels]}`."""
         out = {}
@@ -381,9 +410,6 @@ class TabularPandas:
 
     def dataloaders(self, bs: int = 64, shuffle_train: bool = True, **kwargs: Any):
         """`TabularDataLoaders` over every split (training shuffled); keywords go to `TabularDataLoaders.from_to`."""
-        # the loaders module builds on this one, so it is imported here, not at the top
-        from layered.tabular.dataloaders import TabularDataLoaders
-
         return TabularDataLoaders.from_to(self, bs=bs, shuffle_train=shuffle_train, **kwargs)
 
     def __repr__(self) -> str:
@@ -392,3 +418,100 @@ class TabularPandas:
             f"TabularPandas: {len(self)} rows (splits {sizes}), cat_names={self.cat_names}, "
             f"cont_names={self.cont_names}, y_names={self.y_names}; procs: {[type(p).__name__ for p in self.procs.fs]}"
         )
+
+
+@register_serializable
+class TabularDataLoaders(DataLoaders):
+    """The training and validation `TabDataLoader`s of a `TabularPandas`.
+
+    The Learner's default loss follows the table's `target_type` (see `layered.train.losses.default`).
+    """
+
+    loader_type: type = TabDataLoader  # the loader class `from_to` makes, one per split
+
+    @classmethod
+    def from_to(
+        cls,
+        to: TabularPandas,
+        bs: int = 64,
+        val_bs: int | None = None,
+        shuffle_train: bool = True,
+        path: str | Path = ".",
+        device: str | torch.device | None = None,
+        loss_func: Any = None,
+        **kwargs: Any,
+    ) -> TabularDataLoaders:
+        """One loader per split of `to`: the first shuffled (dropping a last partial batch), the others in order."""
+        loaders = []
+        for i, sub in enumerate(to.subsets):
+            train = i == 0 and shuffle_train
+            size = bs if i == 0 else (val_bs or bs)
+            loaders.append(
+                cls.loader_type(sub, bs=size, shuffle=train, drop_last=train, device=device, **kwargs)
+            )
+        return cls(*loaders, path=path, device=device, loss_func=loss_func)
+
+    @classmethod
+    @delegates(from_to, keep=True)
+    def from_df(
+        cls,
+        df: pd.DataFrame,
+        path: str | Path = ".",
+        procs: Any = None,
+        cat_names: Any = None,
+        cont_names: Any = None,
+        y_names: Any = None,
+        y_block: Any = None,
+        valid_idx: Any = None,
+        valid_pct: float = 0.2,
+        seed: int | None = None,
+        bs: int = 64,
+        reduce_memory: bool = True,
+        inplace: bool = False,
+        **kwargs: Any,
+    ) -> TabularDataLoaders:
+        """Process `df` into a `TabularPandas` (validation: the rows at `valid_idx`, else a random `valid_pct`) and load it.
+
+        Other keywords go to `from_to` (`val_bs`, `shuffle_train`, `device`, `num_workers`, ...).
+        """
+        splitter = RandomSplitter(valid_pct, seed) if valid_idx is None else IndexSplitter(valid_idx)
+        to = TabularPandas(
+            df,
+            procs=procs,
+            cat_names=cat_names,
+            cont_names=cont_names,
+            y_names=y_names,
+            y_block=y_block,
+            splits=splitter(df),
+            reduce_memory=reduce_memory,
+            inplace=inplace,
+        )
+        return cls.from_to(to, bs=bs, path=path, **kwargs)
+
+    @classmethod
+    @delegates(from_df, keep=True)
+    def from_csv(cls, csv: str | Path, skipinitialspace: bool = True, **kwargs: Any) -> TabularDataLoaders:
+        """Read `csv` with pandas, then `from_df` (with `path` the file's folder unless given)."""
+        csv = Path(csv)
+        if not csv.is_file():
+            raise TabularError(f"from_csv: {csv} is not a file")
+        kwargs.setdefault("path", csv.parent)
+        return cls.from_df(pd.read_csv(csv, skipinitialspace=skipinitialspace), **kwargs)
+
+    def test_dl(self, test_items: Any, with_labels: bool = False, **kwargs: Any) -> TabDataLoader:
+        """A loader over new rows (a DataFrame, or a list of rows as Series or dicts) processed like the training rows.
+
+        The targets are kept only `with_labels` (they must then be present). Keywords go to the
+        loader (`bs`, `num_workers`, ...).
+        """
+        df = test_items if isinstance(test_items, pd.DataFrame) else pd.DataFrame(list(test_items))
+        # the validation loader replays inference settings; without one, the only loader
+        dl = self.loaders[1] if len(self.loaders) > 1 else self.loaders[0]
+        to = dl.dataset
+        if with_labels:
+            missing = [c for c in to.y_names if c not in df.columns]
+            if missing:
+                raise TabularError(f"test_dl(with_labels=True): the rows have no target column(s) {missing}")
+        else:
+            df = df.drop(columns=[c for c in to.y_names if c in df.columns])
+        return dl.new(to.new(df), shuffle=False, drop_last=False, **kwargs)

@@ -4,83 +4,25 @@ from layered.core.lazy import lazy_face
 
 __version__ = "0.1.0"
 
-_WHERE = {
-    "AWD_LSTM": "layered.text.awd_lstm",
-    "EmbeddingDropout": "layered.text.awd_lstm",
-    "RNNDropout": "layered.text.awd_lstm",
-    "WeightDropout": "layered.text.awd_lstm",
-    "awd_lstm_clas_config": "layered.text.awd_lstm",
-    "awd_lstm_lm_config": "layered.text.awd_lstm",
-    "TextBlock": "layered.text.blocks",
-    "ModelResetter": "layered.text.callbacks",
-    "RNNCallback": "layered.text.callbacks",
-    "RNNRegularizer": "layered.text.callbacks",
-    "TextDataLoaders": "layered.text.dataloaders",
-    "TextError": "layered.text.errors",
-    "TextClassificationInterpretation": "layered.text.interpret",
-    "LMLearner": "layered.text.learner",
-    "TextLearner": "layered.text.learner",
-    "decode_spec_tokens": "layered.text.learner",
-    "language_model_learner": "layered.text.learner",
-    "match_embeds": "layered.text.learner",
-    "pretrained_files": "layered.text.learner",
-    "text_classifier_learner": "layered.text.learner",
-    "LMDataLoader": "layered.text.lm_loader",
-    "LinearDecoder": "layered.text.models",
-    "PoolingLinearClassifier": "layered.text.models",
-    "SentenceEncoder": "layered.text.models",
-    "SequentialRNN": "layered.text.models",
-    "awd_lstm_clas_split": "layered.text.models",
-    "awd_lstm_lm_split": "layered.text.models",
-    "get_language_model": "layered.text.models",
-    "get_text_classifier": "layered.text.models",
-    "masked_concat_pool": "layered.text.models",
-    "register_text_arch": "layered.text.models",
-    "text_arch_meta": "layered.text.models",
-    "LMTensorText": "layered.text.numericalize",
-    "Numericalize": "layered.text.numericalize",
-    "TensorText": "layered.text.numericalize",
-    "make_vocab": "layered.text.numericalize",
-    "BOS": "layered.text.rules",
-    "DEFAULT_POST_RULES": "layered.text.rules",
-    "DEFAULT_RULES": "layered.text.rules",
-    "EOS": "layered.text.rules",
-    "FLD": "layered.text.rules",
-    "PAD": "layered.text.rules",
-    "SPECIAL_TOKENS": "layered.text.rules",
-    "TK_MAJ": "layered.text.rules",
-    "TK_REP": "layered.text.rules",
-    "TK_UP": "layered.text.rules",
-    "TK_WREP": "layered.text.rules",
-    "UNK": "layered.text.rules",
-    "add_bos": "layered.text.rules",
-    "add_eos": "layered.text.rules",
-    "fix_html": "layered.text.rules",
-    "lowercase": "layered.text.rules",
-    "replace_all_caps": "layered.text.rules",
-    "replace_maj": "layered.text.rules",
-    "replace_rep": "layered.text.rules",
-    "replace_wrep": "layered.text.rules",
-    "rm_useless_spaces": "layered.text.rules",
-    "spec_add_spaces": "layered.text.rules",
-    "show_batch": "layered.text.show",
-    "show_results": "layered.text.show",
-    "texts_frame": "layered.text.show",
-    "PadInput": "layered.text.sorted_loader",
-    "PadInputChunk": "layered.text.sorted_loader",
-    "SortedDL": "layered.text.sorted_loader",
-    "pad_input": "layered.text.sorted_loader",
-    "pad_input_chunk": "layered.text.sorted_loader",
-    "tokenize_csv": "layered.text.tokenize",
-    "tokenize_df": "layered.text.tokenize",
-    "tokenize_folder": "layered.text.tokenize",
-    "tokenize_texts": "layered.text.tokenize",
-    "SentencePieceTokenizer": "layered.text.tokenizers",
-    "SpacyTokenizer": "layered.text.tokenizers",
-    "TextStr": "layered.text.tokenizers",
-    "TokenList": "layered.text.tokenizers",
-    "Tokenizer": "layered.text.tokenizers",
-}
+# each module's public names, imported from it on first use
+_NAMES = """
+awd_lstm: AWD_LSTM EmbeddingDropout RNNDropout WeightDropout awd_lstm_clas_config awd_lstm_lm_config
+blocks: TextBlock
+callbacks: ModelResetter RNNCallback RNNRegularizer
+dataloaders: TextDataLoaders
+errors: TextError
+interpret: TextClassificationInterpretation
+learner: LMLearner TextLearner decode_spec_tokens language_model_learner match_embeds pretrained_files text_classifier_learner
+lm_loader: LMDataLoader
+models: LinearDecoder PoolingLinearClassifier SentenceEncoder SequentialRNN awd_lstm_clas_split awd_lstm_lm_split get_language_model get_text_classifier masked_concat_pool register_text_arch text_arch_meta
+numericalize: LMTensorText Numericalize TensorText make_vocab
+rules: BOS DEFAULT_POST_RULES DEFAULT_RULES EOS FLD PAD SPECIAL_TOKENS TK_MAJ TK_REP TK_UP TK_WREP UNK add_bos add_eos fix_html lowercase replace_all_caps replace_maj replace_rep replace_wrep rm_useless_spaces spec_add_spaces
+show: show_batch show_results texts_frame
+sorted_loader: PadInput PadInputChunk SortedDL pad_input pad_input_chunk
+tokenize: tokenize_csv tokenize_df tokenize_folder tokenize_texts
+tokenizer_transform: TextStr TokenList Tokenizer
+tokenizers: SentencePieceTokenizer SpacyTokenizer
+"""
 
-__all__ = ["__version__", *_WHERE]
-__getattr__, __dir__ = lazy_face(__name__, _WHERE)
+_PUBLIC, __getattr__, __dir__ = lazy_face(__name__, _NAMES)
+__all__ = ["__version__", *_PUBLIC]

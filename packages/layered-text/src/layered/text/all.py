@@ -1,10 +1,15 @@
 """Everything user-facing in layered-text (and the layers below), for `from layered.text.all import *`."""
 
-# isort: off
-# the layers below first, so that names this package refines (e.g. `Normalize`) are the ones left bound
-from layered.train.all import *
+# the notebook names the paper's listings use without importing them
+from functools import partial
+from pathlib import Path
 
-# isort: on
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
 from layered.text.awd_lstm import *
 from layered.text.blocks import *
 from layered.text.callbacks import *
@@ -19,4 +24,6 @@ from layered.text.rules import *
 from layered.text.show import *
 from layered.text.sorted_loader import *
 from layered.text.tokenize import *
+from layered.text.tokenizer_transform import *
 from layered.text.tokenizers import *
+from layered.train.all import *

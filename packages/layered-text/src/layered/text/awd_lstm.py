@@ -45,18 +45,10 @@ awd_lstm_lm_config = dict(
     tie_weights=True,
     out_bias=True,
 )
-awd_lstm_clas_config = dict(
-    emb_sz=400,
-    n_hid=1152,
-    n_layers=3,
-    pad_token=1,
-    bidir=False,
-    output_p=0.4,
-    hidden_p=0.3,
-    input_p=0.4,
-    embed_p=0.05,
-    weight_p=0.5,
-)
+# the classifier's: the same sizes, more dropout, no decoder to tie or bias
+awd_lstm_clas_config = {
+    k: v for k, v in awd_lstm_lm_config.items() if k not in ("tie_weights", "out_bias")
+} | dict(output_p=0.4, hidden_p=0.3, input_p=0.4, embed_p=0.05, weight_p=0.5)
 
 
 def _check_p(p: float, owner: str) -> float:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from layered.core.delegation import delegates
 from layered.data.blocks import TransformBlock
 from layered.text.lm_loader import LMDataLoader
 from layered.text.numericalize import Numericalize
 from layered.text.sorted_loader import PadInputChunk, SortedDL
-from layered.text.tokenizers import Tokenizer
+from layered.text.tokenizer_transform import Tokenizer
 
 __all__ = ["TextBlock"]
+
+
+def _own_settings(kwargs: dict) -> dict:
+    """Take TextBlock's own settings out of `kwargs` (what is left is the tokenizer's)."""
+    return {k: kwargs.pop(k) for k in ("vocab", "is_lm", "seq_len", "min_freq", "max_vocab") if k in kwargs}
 
 
 class TextBlock(TransformBlock):
@@ -45,60 +51,26 @@ class TextBlock(TransformBlock):
         return self.numericalize.vocab
 
     @classmethod
-    def from_df(
-        cls,
-        text_cols: Any,
-        vocab: Sequence[str] | None = None,
-        is_lm: bool = False,
-        seq_len: int = 72,
-        min_freq: int = 3,
-        max_vocab: int = 60000,
-        tok: Callable | None = None,
-        rules: Sequence[Callable] | None = None,
-        post_rules: Sequence[Callable] | None = None,
-        mark_fields: bool | None = None,
-        n_workers: int | None = None,
-        cache_dir: str | Path | None = None,
-    ) -> TextBlock:
-        """A TextBlock over DataFrame rows, reading `text_cols` (several are joined, marked `xxfld i`)."""
-        tok_tfm = Tokenizer.from_df(
-            text_cols,
-            tok,
-            rules=rules,
-            post_rules=post_rules,
-            mark_fields=mark_fields,
-            n_workers=n_workers,
-            cache_dir=cache_dir,
-        )
-        return cls(tok_tfm, vocab, is_lm, seq_len, min_freq, max_vocab)
+    @delegates(__init__, but="tok_tfm")
+    @delegates(Tokenizer.from_df, keep=True)
+    def from_df(cls, text_cols: Any, **kwargs: Any) -> TextBlock:
+        """A TextBlock over DataFrame rows, reading `text_cols` (several are joined, marked `xxfld i`).
+
+        The TextBlock's own settings (`vocab`, `is_lm`, ...) go to it, the others to `Tokenizer.from_df`.
+        """
+        own = _own_settings(kwargs)
+        return cls(Tokenizer.from_df(text_cols, **kwargs), **own)
 
     @classmethod
-    def from_folder(
-        cls,
-        path: str | Path,
-        vocab: Sequence[str] | None = None,
-        is_lm: bool = False,
-        seq_len: int = 72,
-        min_freq: int = 3,
-        max_vocab: int = 60000,
-        tok: Callable | None = None,
-        rules: Sequence[Callable] | None = None,
-        post_rules: Sequence[Callable] | None = None,
-        encoding: str = "utf8",
-        n_workers: int | None = None,
-        cache_dir: Any = None,
-    ) -> TextBlock:
-        """A TextBlock over text files; tokens are cached in `path/.layered_text` (`cache_dir=False`: not)."""
-        tok_tfm = Tokenizer.from_folder(
-            path,
-            tok,
-            rules=rules,
-            post_rules=post_rules,
-            encoding=encoding,
-            n_workers=n_workers,
-            cache_dir=cache_dir,
-        )
-        return cls(tok_tfm, vocab, is_lm, seq_len, min_freq, max_vocab)
+    @delegates(__init__, but="tok_tfm")
+    @delegates(Tokenizer.from_folder, keep=True)
+    def from_folder(cls, path: str | Path, **kwargs: Any) -> TextBlock:
+        """A TextBlock over text files; tokens are cached in `path/.layered_text` (`cache_dir=False`: not).
+
+        The TextBlock's own settings (`vocab`, `is_lm`, ...) go to it, the others to `Tokenizer.from_folder`.
+        """
+        own = _own_settings(kwargs)
+        return cls(Tokenizer.from_folder(path, **kwargs), **own)
 
     def __repr__(self) -> str:
         return (

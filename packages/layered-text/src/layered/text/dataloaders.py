@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from layered.core.delegation import delegates
 from layered.core.registry import register_serializable
 from layered.data.blocks import CategoryBlock, MultiCategoryBlock
 from layered.data.data_block import DataBlock
@@ -16,7 +17,7 @@ from layered.data.splitters import ColSplitter, GrandparentSplitter, RandomSplit
 from layered.text._sources import check_columns
 from layered.text.blocks import TextBlock
 from layered.text.errors import TextError
-from layered.text.tokenizers import Tokenizer
+from layered.text.tokenizer_transform import Tokenizer
 
 __all__ = ["TextDataLoaders"]
 
@@ -129,6 +130,7 @@ class TextDataLoaders(DataLoaders):
         return cls._build(dblock, df, tok_tfm, path, bs, **kwargs)
 
     @classmethod
+    @delegates(from_df, keep=True, but="path")
     def from_csv(
         cls,
         path: str | Path,

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from layered.core.atomic import atomic_save, atomic_write
+from layered.core.delegation import delegates
 from layered.core.registry import register_serializable
 from layered.data.config import layered_home
 from layered.text.callbacks import ModelResetter, RNNCallback, RNNRegularizer
@@ -35,10 +36,9 @@ from layered.text.errors import TextError
 from layered.text.models import SentenceEncoder, get_language_model, get_text_classifier, text_arch_meta
 from layered.text.numericalize import Numericalize
 from layered.text.rules import BOS, EOS, PAD, TK_MAJ, TK_REP, TK_UP, TK_WREP
-from layered.text.tokenizers import TextStr, Tokenizer, TokenList
+from layered.text.tokenizer_transform import TextStr, Tokenizer, TokenList
 from layered.train.distributed import barrier_distrib, rank_distrib, unwrap_model
 from layered.train.learner import MODEL_FORMAT, Learner
-from layered.train.losses.flattened import CrossEntropyLossFlat
 from layered.train.metrics.classification import accuracy
 from layered.train.metrics.text import Perplexity
 from layered.train.saving.state_file import load_weights, read_state, write_state
@@ -185,6 +185,7 @@ def _atomic_write_text(text: str, file: Path) -> None:
 
 
 @register_serializable(reference=True)  # exports name the class only
+@delegates()
 class TextLearner(Learner):
     """A Learner for recurrent text models: resets hidden states, adds AR/TAR, saves and loads encoders.
 
@@ -326,6 +327,7 @@ class LMLearner(TextLearner):
         return files
 
 
+@delegates(LMLearner, but="splitter")
 def language_model_learner(
     dls,
     arch: type,
@@ -338,7 +340,7 @@ def language_model_learner(
 ) -> LMLearner:
     """An `LMLearner` with `get_language_model(arch, ...)` sized to the data's vocabulary.
 
-    Metrics default to accuracy and perplexity, the loss to a flattened cross entropy.
+    Metrics default to accuracy and perplexity, the loss to the data's (cross entropy on the next token).
     With `pretrained`, weights come from `pretrained_fnames` or the cache (see `pretrained_files`;
     `backwards` picks the backwards model, for data whose texts are reversed), are mapped onto
     the data's vocabulary by token, and the model is frozen but for its embedding and decoder.
@@ -346,13 +348,13 @@ def language_model_learner(
     vocab = _vocabs(dls)[0]
     model = get_language_model(arch, len(vocab), config=config, drop_mult=drop_mult)
     kwargs.setdefault("metrics", [accuracy, Perplexity()])
-    kwargs.setdefault("loss_func", CrossEntropyLossFlat())
     learn = LMLearner(dls, model, splitter=text_arch_meta(arch)["split_lm"], **kwargs)
     if pretrained:
         learn.load_pretrained(*pretrained_files(arch, pretrained_fnames, backwards))
     return learn
 
 
+@delegates(TextLearner, but="splitter")
 def text_classifier_learner(
     dls,
     arch: type,

@@ -20,6 +20,8 @@ from layered.core.registry import register_serializable
 from layered.data.tfmd_loader import TfmdDL
 from layered.text.errors import TextError
 from layered.text.numericalize import LMTensorText, TensorText
+from layered.train.losses.default import register_default_loss
+from layered.train.losses.flattened import CrossEntropyLossFlat
 
 __all__ = ["LMDataLoader"]
 
@@ -43,6 +45,8 @@ class LMDataLoader(TfmdDL):
     they are read (and kept) on the first epoch otherwise. With `shuffle`, the texts are put in a
     new random order each epoch.
     """
+
+    target_type = TensorText  # the loader makes the targets (the next tokens): the default loss follows it
 
     def __init__(
         self,
@@ -124,3 +128,7 @@ class LMDataLoader(TfmdDL):
         return [
             tuple(decode((self.after_item.decode(t),), full=full)[0] for t in item) for item in zip(*parts)
         ]
+
+
+# the next token is one class of the vocabulary at every position
+register_default_loss(TensorText, CrossEntropyLossFlat)

@@ -14,7 +14,7 @@ from layered.core.tensor_types import TensorBase
 from layered.core.transform import Transform
 from layered.text.errors import TextError
 from layered.text.rules import PAD, SPECIAL_TOKENS, UNK
-from layered.text.tokenizers import TokenList
+from layered.text.tokenizer_transform import TokenList
 
 __all__ = ["LMTensorText", "Numericalize", "TensorText", "make_vocab"]
 

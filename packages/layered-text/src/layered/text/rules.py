@@ -13,6 +13,7 @@ Tokenizer(rules=[*DEFAULT_RULES, my_rule], post_rules=[add_bos, add_eos])
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -57,23 +58,28 @@ _CHAR_REP = re.compile(r"(\S)\1\1\1+")
 _WORD_REP = re.compile(r"\b(\w++)((?:\s+\1\b){2,})")
 _WORD_PAIR = re.compile(r"\s(\w++)\s++\1\b")  # found in every text _WORD_REP matches
 _SPACES = re.compile(r" {2,}")
-_BMP = [chr(i) for i in range(0x10000)]  # the basic plane holds all of Unicode's whitespace
-# whitespace other than the space (line breaks, tabs, ...), listed so the engine scans a plain set
-_BREAKS = re.compile("([" + re.escape("".join(c for c in _BMP if c.isspace() and c != " ")) + "]+)")
-# A word starting with a capital: letters and digits, with inner apostrophes ("Don't" is one
-# word), not preceded by a letter or digit. Matching only capitalised words (Unicode upper-case
-# letters of the basic plane, listed once here) keeps the case rules' Python callbacks off the
-# ~90% of English words that need none. The look-behinds come after the capital, so the engine
-# scans for capitals, then checks the one or two characters before each.
-_UPPER = "".join(c for c in _BMP if c.isupper())
-_CAPITALISED = re.compile(rf"[{re.escape(_UPPER)}](?<![^\W_].)(?<![^\W_]'.)[^\W_]*+(?:'[^\W_]+)*+")
-# Of those, the words that might be all capitals: the character after the first (past an
-# apostrophe) is a letter or digit that is not lower case.
-_LOWER = "".join(c for c in _BMP if c.islower())
-_MAYBE_ALL_CAPS = re.compile(
-    rf"[{re.escape(_UPPER)}](?<![^\W_].)(?<![^\W_]'.)(?='?[^\W_])(?!'?[{re.escape(_LOWER)}])[^\W_]*+(?:'[^\W_]+)*+"
-)
-del _BMP
+
+
+@functools.cache
+def _unicode_patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    """The patterns that list Unicode character classes: built on first use (tens of ms), not at import."""
+    bmp = [chr(i) for i in range(0x10000)]  # the basic plane holds all of Unicode's whitespace
+    # whitespace other than the space (line breaks, tabs, ...), listed so the engine scans a plain set
+    breaks = re.compile("([" + re.escape("".join(c for c in bmp if c.isspace() and c != " ")) + "]+)")
+    # A word starting with a capital: letters and digits, with inner apostrophes ("Don't" is one
+    # word), not preceded by a letter or digit. Matching only capitalised words (Unicode upper-case
+    # letters of the basic plane, listed once here) keeps the case rules' Python callbacks off the
+    # ~90% of English words that need none. The look-behinds come after the capital, so the engine
+    # scans for capitals, then checks the one or two characters before each.
+    upper = re.escape("".join(c for c in bmp if c.isupper()))
+    capitalised = re.compile(rf"[{upper}](?<![^\W_].)(?<![^\W_]'.)[^\W_]*+(?:'[^\W_]+)*+")
+    # Of those, the words that might be all capitals: the character after the first (past an
+    # apostrophe) is a letter or digit that is not lower case.
+    lower = re.escape("".join(c for c in bmp if c.islower()))
+    maybe_all_caps = re.compile(
+        rf"[{upper}](?<![^\W_].)(?<![^\W_]'.)(?='?[^\W_])(?!'?[{lower}])[^\W_]*+(?:'[^\W_]+)*+"
+    )
+    return breaks, capitalised, maybe_all_caps
 
 
 @register_serializable
@@ -124,7 +130,7 @@ def rm_useless_spaces(t: str) -> str:
     """
     if t.replace("\n", "").isprintable():  # only spaces and newlines: str methods suffice (and are faster)
         return "\n".join(map(" ".join, map(str.split, t.split("\n"))))
-    parts = _BREAKS.split(t)  # text, break, text, ..., text
+    parts = _unicode_patterns()[0].split(t)  # text, break, text, ..., text
     parts[::2] = [(_SPACES.sub(" ", p) if "  " in p else p).strip(" ") for p in parts[::2]]
     return "".join(parts)
 
@@ -132,7 +138,7 @@ def rm_useless_spaces(t: str) -> str:
 @register_serializable
 def replace_all_caps(t: str) -> str:
     """A word of two or more letters, all capitals, becomes `xxup word`: "STOP" -> "xxup stop"."""
-    return _MAYBE_ALL_CAPS.sub(_caps_tokens, t)
+    return _unicode_patterns()[2].sub(_caps_tokens, t)
 
 
 def _caps_tokens(m: re.Match) -> str:
@@ -149,7 +155,7 @@ def replace_maj(t: str) -> str:
         rest = w[1:]
         return f" {TK_MAJ} {w.lower()} " if rest == rest.lower() else w
 
-    return _CAPITALISED.sub(sub, t)
+    return _unicode_patterns()[1].sub(sub, t)
 
 
 @register_serializable

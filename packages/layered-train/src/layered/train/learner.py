@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from layered.core.attributes import store_attr
 from layered.core.device import default_device, to_device
 from layered.core.registry import register_serializable
 from layered.train.callback import (
@@ -39,15 +40,17 @@ from layered.train.callbacks.train_eval import TrainEvalCallback
 from layered.train.distributed import barrier_distrib, distrib_ctx, rank_distrib, unwrap_model
 from layered.train.errors import TrainError
 from layered.train.gather import GatherPredsCallback
-from layered.train.losses.default import default_loss
+from layered.train.losses.default import default_loss, target_type
 from layered.train.metrics.metric import mk_metric
 from layered.train.nn.summary import model_summary
 from layered.train.optim.algorithms import Adam
 from layered.train.optim.param_groups import expand_lr, norm_bias_params, norm_params, trainable_params
 from layered.train.optim.schedule import flat_cos_scheds, one_cycle_scheds, sgdr_scheds
+from layered.train.saving.export import export_learner, read_learner
 from layered.train.saving.state_file import load_weights, read_state, write_state
+from layered.train.test_time_augmentation import tta
 
-__all__ = ["MODEL_FORMAT", "Learner"]
+__all__ = ["MODEL_FORMAT", "Learner", "load_learner"]
 
 
 def _tuple(x) -> tuple:
@@ -64,7 +67,8 @@ class Learner:
     `dls` is a layered `DataLoaders` or anything with `.train` and `.valid` iterables of batches
     (two plain `torch.utils.data.DataLoader`s wrapped in `DataLoaders` work). A batch is a tuple
     whose first `n_inp` items are the model's inputs and the rest its targets. The loss defaults
-    to the one the data's target block declares (`dls.loss_func`).
+    to `default_loss(dls)`: the one the data names (`dls.loss_func`), else the one registered for
+    the type of its targets (`register_default_loss`).
     """
 
     def __init__(
@@ -87,15 +91,8 @@ class Learner:
     ):
         self.dls, self.model = dls, model
         self.loss_func = self._infer_loss(loss_func)
-        self.opt_func, self.lr, self.splitter = opt_func, lr, splitter
+        store_attr("opt_func, lr, splitter, model_dir, wd, wd_bn_bias, train_bn, moms")
         self.path = Path(path if path is not None else getattr(dls, "path", "."))
-        self.model_dir, self.wd, self.wd_bn_bias, self.train_bn, self.moms = (
-            model_dir,
-            wd,
-            wd_bn_bias,
-            train_bn,
-            moms,
-        )
         self.metrics = [
             mk_metric(m)
             for m in (metrics if isinstance(metrics, (list, tuple)) else [metrics])
@@ -115,12 +112,14 @@ class Learner:
     def _infer_loss(self, loss_func):
         if loss_func is not None:
             return loss_func
-        inferred = getattr(self.dls, "loss_func", None) or default_loss(self.dls)
+        inferred = default_loss(self.dls)
         if inferred is None:
+            kind = target_type(self.dls)
+            found = "no targets it can see" if kind is None else f"targets of type {kind.__name__}"
             raise TrainError(
-                "Learner could not infer a loss function: the data declares none (dls.loss_func is "
-                "missing, e.g. plain torch DataLoaders or a target block without a default loss). "
-                "Pass loss_func=..., e.g. CrossEntropyLossFlat() for classification."
+                f"Learner could not infer a loss function: the data names none and has {found}, for "
+                "which no default loss is registered (register_default_loss). Pass loss_func=..., e.g. "
+                "CrossEntropyLossFlat() for classification."
             )
         return inferred
 
@@ -603,8 +602,6 @@ class Learner:
         `load_learner(file)` reads it back. Export checks its own round trip and refuses what it
         cannot describe, naming the attribute path; `pickle=True` writes the trusted pickle format.
         """
-        from layered.train.saving.export import export_learner
-
         # under DDP the first process writes, the others wait for it
         file = export_learner(self, fname, pickle=pickle) if rank_distrib() == 0 else self.path / fname
         barrier_distrib()
@@ -629,8 +626,6 @@ class Learner:
 
     def tta(self, ds_idx: int = 1, dl=None, n: int = 4, beta: float | None = 0.25, use_max: bool = False):
         """Test-time augmentation: predictions averaged over `n` augmented passes and mixed with the plain one."""
-        from layered.train.test_time_augmentation import tta
-
         return tta(self, ds_idx=ds_idx, dl=dl, n=n, beta=beta, use_max=use_max)
 
     def summary(self, *xb) -> str:
@@ -658,3 +653,13 @@ def _event_names(name: str) -> tuple[str, str, str]:
 
 def _silent(*args, **kwargs) -> None:
     """A logger that discards everything."""
+
+
+def load_learner(fname: str | Path, cpu: bool = True, trusted: bool = False) -> Learner:
+    """Rebuild an exported Learner for inference (`predict`, `get_preds`, `dls.test_dl`), running no code from the file.
+
+    Only registered components are built (`layered.core.registry`): import the modules that
+    register your own classes before loading. `trusted=True` also reads the pickle format of
+    `export(..., pickle=True)`, which runs code from the file. `cpu=True` loads onto the CPU.
+    """
+    return read_learner(fname, Learner, cpu=cpu, trusted=trusted)

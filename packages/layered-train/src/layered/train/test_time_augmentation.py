@@ -7,7 +7,6 @@ from typing import Any
 import torch
 
 from layered.train.errors import TrainError
-from layered.train.learner import Learner
 
 __all__ = ["augmented_loader", "tta"]
 
@@ -29,14 +28,14 @@ def augmented_loader(dl: Any) -> Any:
 
 
 def tta(
-    learn: Learner,
+    learn: Any,
     ds_idx: int = 1,
     dl: Any = None,
     n: int = 4,
     beta: float | None = 0.25,
     use_max: bool = False,
 ) -> tuple[Any, torch.Tensor]:
-    """Predictions over `dl` (default: loader `ds_idx`) with test-time augmentation, and the targets.
+    """Predictions of Learner `learn` over `dl` (default: loader `ds_idx`) with test-time augmentation, and the targets.
 
     The `n` passes over the items with the training transforms are averaged (or, with `use_max`,
     their element-wise maximum is taken); the result is `(1 - beta) * augmented + beta * plain`

@@ -4,121 +4,29 @@ from layered.core.lazy import lazy_face
 
 __version__ = "0.1.0"
 
-_WHERE = {
-    "AffineCoordTfm": "layered.vision.affine",
-    "Dihedral": "layered.vision.affine",
-    "Flip": "layered.vision.affine",
-    "RandomResizedCropGPU": "layered.vision.affine",
-    "Rotate": "layered.vision.affine",
-    "Warp": "layered.vision.affine",
-    "Zoom": "layered.vision.affine",
-    "get_annotations": "layered.vision.annotations",
-    "RandomErasing": "layered.vision.augment",
-    "aug_transforms": "layered.vision.augment",
-    "compose_augmentations": "layered.vision.augment",
-    "AddMaskCodes": "layered.vision.blocks",
-    "BBoxBlock": "layered.vision.blocks",
-    "BBoxLblBlock": "layered.vision.blocks",
-    "ImageBlock": "layered.vision.blocks",
-    "MaskBlock": "layered.vision.blocks",
-    "PointBlock": "layered.vision.blocks",
-    "bb_pad": "layered.vision.blocks",
-    "clip_remove_empty": "layered.vision.blocks",
-    "ImageDataLoaders": "layered.vision.dataloaders",
-    "SegmentationDataLoaders": "layered.vision.dataloaders",
-    "DIGITS_VALID_PCT": "layered.vision.digits",
-    "digits_folder": "layered.vision.digits",
-    "digits_pixels": "layered.vision.digits",
-    "ImageReadError": "layered.vision.errors",
-    "VisionError": "layered.vision.errors",
-    "convert_image": "layered.vision.image_io",
-    "get_image_files": "layered.vision.image_io",
-    "image_extensions": "layered.vision.image_io",
-    "load_image": "layered.vision.image_io",
-    "load_mask": "layered.vision.image_io",
-    "mask_values": "layered.vision.image_io",
-    "skip_bad_images": "layered.vision.image_io",
-    "verify_images": "layered.vision.image_io",
-    "SegmentationInterpretation": "layered.vision.interpret",
-    "CheckMaskSize": "layered.vision.item_transforms",
-    "CropPad": "layered.vision.item_transforms",
-    "IntToFloatTensor": "layered.vision.item_transforms",
-    "PointScaler": "layered.vision.item_transforms",
-    "RandomCrop": "layered.vision.item_transforms",
-    "RandomResizedCrop": "layered.vision.item_transforms",
-    "Resize": "layered.vision.item_transforms",
-    "ToTensor": "layered.vision.item_transforms",
-    "BodyHeadSplitter": "layered.vision.learner",
-    "arch_meta": "layered.vision.learner",
-    "cnn_learner": "layered.vision.learner",
-    "create_body": "layered.vision.learner",
-    "create_head": "layered.vision.learner",
-    "create_vision_model": "layered.vision.learner",
-    "get_c": "layered.vision.learner",
-    "model_meta": "layered.vision.learner",
-    "normalize_dls": "layered.vision.learner",
-    "vision_learner": "layered.vision.learner",
-    "Brightness": "layered.vision.lighting",
-    "Contrast": "layered.vision.lighting",
-    "Hue": "layered.vision.lighting",
-    "LightingTfm": "layered.vision.lighting",
-    "Saturation": "layered.vision.lighting",
-    "Normalize": "layered.vision.normalize",
-    "cifar_stats": "layered.vision.normalize",
-    "imagenet_stats": "layered.vision.normalize",
-    "mnist_stats": "layered.vision.normalize",
-    "show_batch": "layered.vision.show",
-    "show_boxes": "layered.vision.show",
-    "show_image": "layered.vision.show",
-    "show_images": "layered.vision.show",
-    "show_points": "layered.vision.show",
-    "show_results": "layered.vision.show",
-    "TORCHVISION_BLOCKS": "layered.vision.torchvision_components",
-    "LabeledBBox": "layered.vision.types",
-    "PILBase": "layered.vision.types",
-    "PILImage": "layered.vision.types",
-    "PILImageBW": "layered.vision.types",
-    "PILMask": "layered.vision.types",
-    "TensorBBox": "layered.vision.types",
-    "TensorImage": "layered.vision.types",
-    "TensorImageBW": "layered.vision.types",
-    "TensorImageBase": "layered.vision.types",
-    "TensorMask": "layered.vision.types",
-    "TensorPoint": "layered.vision.types",
-    "source_of": "layered.vision.types",
-    "DynamicUnet": "layered.vision.unet",
-    "UnetBlock": "layered.vision.unet",
-    "unet_learner": "layered.vision.unet",
-    "XResNet": "layered.vision.xresnet",
-    "init_cnn": "layered.vision.xresnet",
-    "resnext_block": "layered.vision.xresnet",
-    "se_block": "layered.vision.xresnet",
-    "se_resnext_block": "layered.vision.xresnet",
-    "xresnet101": "layered.vision.xresnet",
-    "xresnet152": "layered.vision.xresnet",
-    "xresnet18": "layered.vision.xresnet",
-    "xresnet18_deep": "layered.vision.xresnet",
-    "xresnet18_deeper": "layered.vision.xresnet",
-    "xresnet34": "layered.vision.xresnet",
-    "xresnet34_deep": "layered.vision.xresnet",
-    "xresnet34_deeper": "layered.vision.xresnet",
-    "xresnet50": "layered.vision.xresnet",
-    "xresnet50_deep": "layered.vision.xresnet",
-    "xresnet50_deeper": "layered.vision.xresnet",
-    "xresnext101": "layered.vision.xresnet",
-    "xresnext18": "layered.vision.xresnet",
-    "xresnext34": "layered.vision.xresnet",
-    "xresnext50": "layered.vision.xresnet",
-    "xse_resnet101": "layered.vision.xresnet",
-    "xse_resnet152": "layered.vision.xresnet",
-    "xse_resnet18": "layered.vision.xresnet",
-    "xse_resnet34": "layered.vision.xresnet",
-    "xse_resnet50": "layered.vision.xresnet",
-    "xse_resnext101": "layered.vision.xresnet",
-    "xse_resnext18": "layered.vision.xresnet",
-    "xse_resnext34": "layered.vision.xresnet",
-    "xse_resnext50": "layered.vision.xresnet",
-}
+# each module's public names, imported from it on first use
+_NAMES = """
+affine: AffineCoordTfm Dihedral Flip RandomResizedCropGPU Rotate Warp Zoom
+annotations: get_annotations
+augment: RandomErasing aug_transforms compose_augmentations
+blocks: AddMaskCodes BBoxBlock BBoxLblBlock ImageBlock MaskBlock PointBlock bb_pad clip_remove_empty
+dataloaders: ImageDataLoaders SegmentationDataLoaders
+digits: DIGITS_VALID_PCT digits_folder digits_pixels
+drawing: axes_grid show_boxes show_image show_images show_points
+errors: ImageReadError VisionError
+image_io: convert_image get_image_files image_extensions load_image load_mask mask_values skip_bad_images verify_images
+interpret: SegmentationInterpretation
+item_transforms: CheckMaskSize CropPad ImageToTensor IntToFloatTensor PointScaler RandomCrop RandomResizedCrop Resize
+learner: BodyHeadSplitter arch_meta cnn_learner create_body create_head create_vision_model get_c model_meta normalize_dls vision_learner
+lighting: Brightness Contrast Hue LightingTfm Saturation
+normalize: ImageNormalize cifar_stats imagenet_stats mnist_stats
+show: show_batch show_results
+torchvision_components: TORCHVISION_BLOCKS
+torchvision_models: TorchvisionModel alexnet convnext_base convnext_large convnext_small convnext_tiny densenet121 densenet161 densenet169 densenet201 efficientnet_b0 efficientnet_b1 efficientnet_b2 efficientnet_b3 efficientnet_b4 efficientnet_b5 efficientnet_b6 efficientnet_b7 efficientnet_v2_l efficientnet_v2_m efficientnet_v2_s mobilenet_v2 mobilenet_v3_large mobilenet_v3_small real_arch resnet101 resnet152 resnet18 resnet34 resnet50 resnext101_32x8d resnext101_64x4d resnext50_32x4d squeezenet1_0 squeezenet1_1 vgg11 vgg11_bn vgg13 vgg13_bn vgg16 vgg16_bn vgg19 vgg19_bn wide_resnet101_2 wide_resnet50_2
+types: LabeledBBox PILBase PILImage PILImageBW PILMask TensorBBox TensorImage TensorImageBW TensorImageBase TensorMask TensorPoint source_of
+unet: DynamicUnet UnetBlock unet_learner
+xresnet: XResNet init_cnn resnext_block se_block se_resnext_block xresnet101 xresnet152 xresnet18 xresnet18_deep xresnet18_deeper xresnet34 xresnet34_deep xresnet34_deeper xresnet50 xresnet50_deep xresnet50_deeper xresnext101 xresnext18 xresnext34 xresnext50 xse_resnet101 xse_resnet152 xse_resnet18 xse_resnet34 xse_resnet50 xse_resnext101 xse_resnext18 xse_resnext34 xse_resnext50
+"""
 
-__all__ = ["__version__", *_WHERE]
-__getattr__, __dir__ = lazy_face(__name__, _WHERE)
+_PUBLIC, __getattr__, __dir__ = lazy_face(__name__, _NAMES)
+__all__ = ["__version__", *_PUBLIC]

@@ -24,7 +24,7 @@ from layered.data.blocks import TransformBlock
 from layered.data.categorize import MultiCategorize, TensorMultiCategory
 from layered.vision import show as _show  # noqa: F401 - registers the show_batch/show_results cases for images
 from layered.vision.errors import VisionError
-from layered.vision.item_transforms import CheckMaskSize, IntToFloatTensor, PointScaler, ToTensor
+from layered.vision.item_transforms import CheckMaskSize, ImageToTensor, IntToFloatTensor, PointScaler
 from layered.vision.types import PILBase, PILImage, PILMask, TensorBBox, TensorMask, TensorPoint
 
 __all__ = [
@@ -43,7 +43,7 @@ def ImageBlock(cls: type[PILBase] = PILImage) -> TransformBlock:
     """Images read as `cls` (PILImage, PILImageBW), made uint8 tensors per item and floats per batch."""
     if not (isinstance(cls, type) and issubclass(cls, PILBase)):
         raise VisionError(f"ImageBlock: cls is {cls!r}; expected a PILBase subclass such as PILImage")
-    return TransformBlock(type_tfms=cls.create, item_tfms=ToTensor, batch_tfms=IntToFloatTensor)
+    return TransformBlock(type_tfms=cls.create, item_tfms=ImageToTensor, batch_tfms=IntToFloatTensor)
 
 
 @register_serializable
@@ -66,7 +66,7 @@ def MaskBlock(codes: Sequence[str] | None = None) -> TransformBlock:
     """Segmentation masks of class indices (`codes` names them), checked against their image's size."""
     return TransformBlock(
         type_tfms=[PILMask.create, AddMaskCodes(codes)],
-        item_tfms=[CheckMaskSize, ToTensor],
+        item_tfms=[CheckMaskSize, ImageToTensor],
         batch_tfms=IntToFloatTensor,
     )
 

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from layered.core.collection import L
+from layered.core.delegation import delegates
 from layered.core.registry import register_serializable
 from layered.data.blocks import CategoryBlock, MultiCategoryBlock, TransformBlock
 from layered.data.data_block import DataBlock
@@ -138,94 +139,20 @@ class ImageDataLoaders(DataLoaders):
         return cls._build(dblock, fnames, path, bs, device, **kwargs)
 
     @classmethod
-    def from_path_func(
-        cls,
-        path: str | Path,
-        fnames: Sequence,
-        label_func: Callable,
-        valid_pct: float = 0.2,
-        seed: int | None = None,
-        item_tfms: Any = None,
-        batch_tfms: Any = None,
-        img_cls: type[PILBase] = PILImage,
-        skip_bad: bool = False,
-        bs: int = 64,
-        device: Any = None,
-        **kwargs: Any,
-    ) -> ImageDataLoaders:
-        """Images `fnames` labelled by `label_func(path_of_file)`, `valid_pct` of them for validation."""
-        return cls._from_func(
-            path,
-            fnames,
-            _Labeller(label_func),
-            valid_pct,
-            seed,
-            item_tfms,
-            batch_tfms,
-            img_cls,
-            skip_bad,
-            bs,
-            device,
-            **kwargs,
-        )
-
-    @classmethod
-    def from_name_func(
-        cls,
-        path: str | Path,
-        fnames: Sequence,
-        label_func: Callable,
-        valid_pct: float = 0.2,
-        seed: int | None = None,
-        item_tfms: Any = None,
-        batch_tfms: Any = None,
-        img_cls: type[PILBase] = PILImage,
-        skip_bad: bool = False,
-        bs: int = 64,
-        device: Any = None,
-        **kwargs: Any,
-    ) -> ImageDataLoaders:
-        """Images `fnames` labelled by `label_func(file_name)` (the name only, no folders)."""
-        return cls._from_func(
-            path,
-            fnames,
-            _Labeller(label_func, "name"),
-            valid_pct,
-            seed,
-            item_tfms,
-            batch_tfms,
-            img_cls,
-            skip_bad,
-            bs,
-            device,
-            **kwargs,
-        )
-
-    @classmethod
-    def from_path_re(cls, path: str | Path, fnames: Sequence, pat: str, **kwargs: Any) -> ImageDataLoaders:
-        """Images `fnames` labelled by the first group of regex `pat` searched in the full path."""
-        return cls.from_path_func(path, fnames, RegexLabeller(pat), **kwargs)
-
-    @classmethod
-    def from_name_re(cls, path: str | Path, fnames: Sequence, pat: str, **kwargs: Any) -> ImageDataLoaders:
-        """Images `fnames` labelled by the first group of regex `pat` searched in the file name."""
-        return cls.from_name_func(path, fnames, RegexLabeller(pat), **kwargs)
-
-    @classmethod
     def _from_func(
         cls,
-        path,
-        fnames,
-        labeller,
-        valid_pct,
-        seed,
-        item_tfms,
-        batch_tfms,
-        img_cls,
-        skip_bad,
-        bs,
-        device,
-        **kwargs,
+        path: str | Path,
+        fnames: Sequence,
+        labeller: Callable,
+        valid_pct: float = 0.2,
+        seed: int | None = None,
+        item_tfms: Any = None,
+        batch_tfms: Any = None,
+        img_cls: type[PILBase] = PILImage,
+        skip_bad: bool = False,
+        bs: int = 64,
+        device: Any = None,
+        **kwargs: Any,
     ) -> ImageDataLoaders:
         fnames = L(Path(f) for f in fnames)
         if skip_bad:
@@ -238,6 +165,34 @@ class ImageDataLoaders(DataLoaders):
             batch_tfms=batch_tfms,
         )
         return cls._build(dblock, fnames, path, bs, device, **kwargs)
+
+    @classmethod
+    @delegates(_from_func, keep=True)
+    def from_path_func(
+        cls, path: str | Path, fnames: Sequence, label_func: Callable, **kwargs: Any
+    ) -> ImageDataLoaders:
+        """Images `fnames` labelled by `label_func(path_of_file)`, `valid_pct` of them for validation."""
+        return cls._from_func(path, fnames, _Labeller(label_func), **kwargs)
+
+    @classmethod
+    @delegates(_from_func, keep=True)
+    def from_name_func(
+        cls, path: str | Path, fnames: Sequence, label_func: Callable, **kwargs: Any
+    ) -> ImageDataLoaders:
+        """Images `fnames` labelled by `label_func(file_name)` (the name only, no folders)."""
+        return cls._from_func(path, fnames, _Labeller(label_func, "name"), **kwargs)
+
+    @classmethod
+    @delegates(_from_func, keep=True)
+    def from_path_re(cls, path: str | Path, fnames: Sequence, pat: str, **kwargs: Any) -> ImageDataLoaders:
+        """Images `fnames` labelled by the first group of regex `pat` searched in the full path."""
+        return cls.from_path_func(path, fnames, RegexLabeller(pat), **kwargs)
+
+    @classmethod
+    @delegates(_from_func, keep=True)
+    def from_name_re(cls, path: str | Path, fnames: Sequence, pat: str, **kwargs: Any) -> ImageDataLoaders:
+        """Images `fnames` labelled by the first group of regex `pat` searched in the file name."""
+        return cls.from_name_func(path, fnames, RegexLabeller(pat), **kwargs)
 
     @classmethod
     def from_df(
@@ -285,6 +240,7 @@ class ImageDataLoaders(DataLoaders):
         return cls._build(dblock, df, path, bs, device, **kwargs)
 
     @classmethod
+    @delegates(from_df, keep=True)
     def from_csv(
         cls,
         path: str | Path,

@@ -49,12 +49,12 @@ from layered.vision.types import (
 __all__ = [
     "CheckMaskSize",
     "CropPad",
+    "ImageToTensor",
     "IntToFloatTensor",
     "PointScaler",
     "RandomCrop",
     "RandomResizedCrop",
     "Resize",
-    "ToTensor",
 ]
 
 _PAD_MODES = {"zeros": "constant", "reflection": "reflect", "border": "edge"}
@@ -84,8 +84,8 @@ def _item_size(b: Any, name: str) -> tuple[int, int]:
             return o.size
         if isinstance(o, TensorImageBase):
             raise VisionError(
-                f"{name} works on PIL images and found a {type(o).__name__}: put it before ToTensor "
-                "(item transforms run in `order`; ToTensor's is 5)"
+                f"{name} works on PIL images and found a {type(o).__name__}: put it before ImageToTensor "
+                "(item transforms run in `order`; ImageToTensor's is 5)"
             )
     raise VisionError(f"{name}: the item has no PIL image to take its size from ({type(b).__name__})")
 
@@ -410,8 +410,8 @@ def _hwc(im: Image.Image) -> torch.Tensor:
 
 
 @register_serializable
-class ToTensor(Transform):
-    """PIL images to uint8 `C×H×W` `TensorImage`s (`TensorImageBW` for greyscale), masks to long `TensorMask`s."""
+class ImageToTensor(Transform):
+    """PIL images to uint8 `C×H×W` `TensorImage`s (the vision counterpart of `layered.data`'s `ToTensor`) (`TensorImageBW` for greyscale), masks to long `TensorMask`s."""
 
     order = 5
 

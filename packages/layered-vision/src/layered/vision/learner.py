@@ -23,17 +23,16 @@ from urllib.parse import urlparse
 import torch
 from torch import nn
 
+from layered.core.delegation import delegates
 from layered.data.categorize import TensorCategory
-from layered.data.normalize import Normalize as _AnyNormalize
+from layered.data.normalize import Normalize
 from layered.train.learner import Learner
-from layered.train.losses.default import default_loss
-from layered.train.losses.flattened import CrossEntropyLossFlat, MSELossFlat
 from layered.train.nn.hooks import num_features_model
 from layered.train.nn.layers import AdaptiveConcatPool2d, Flatten, LinBnDrop, SigmoidRange
-from layered.train.optim.algorithms import Adam
 from layered.vision.errors import VisionError
-from layered.vision.normalize import Normalize, imagenet_stats
-from layered.vision.types import PILMask, TensorMask, TensorPoint
+from layered.vision.normalize import ImageNormalize, imagenet_stats
+from layered.vision.torchvision_models import real_arch
+from layered.vision.types import TensorMask
 from layered.vision.xresnet import init_cnn
 
 __all__ = [
@@ -168,6 +167,7 @@ def _from_file(model: nn.Module, file: str | Path, name: str) -> nn.Module:
 
 def _build(arch: Callable, pretrained: bool, weights: Any) -> nn.Module:
     """The full architecture, with its pretrained weights when asked."""
+    arch = real_arch(arch)
     name, tv = _arch_name(arch), _is_torchvision(arch)
     if weights is not None and not pretrained:
         raise VisionError(f"weights={weights!r} given for {name} with pretrained=False; drop one of them")
@@ -397,36 +397,21 @@ def get_c(dls: Any) -> int | None:
 
 
 def normalize_dls(dls: Any, stats: tuple) -> bool:
-    """Add `Normalize.from_stats(*stats)` to the batch transforms of every loader of `dls`, unless one is there.
+    """Add `ImageNormalize.from_stats(*stats)` to the batch transforms of every loader of `dls`, unless one is there.
 
     Returns whether it was added.
     """
     loaders = [dl for dl in getattr(dls, "loaders", []) if hasattr(dl, "after_batch")]
-    if not loaders or any(isinstance(f, _AnyNormalize) for dl in loaders for f in dl.after_batch.fs):
+    if not loaders or any(isinstance(f, Normalize) for dl in loaders for f in dl.after_batch.fs):
         return False
-    norm = Normalize.from_stats(*stats)
+    norm = ImageNormalize.from_stats(*stats)
     norm.setup(loaders[0])
     for dl in loaders:
         dl.after_batch.fs = [*dl.after_batch.fs, norm]
     return True
 
 
-def _vision_loss(dls: Any) -> Callable | None:
-    """The data's loss, or the one vision targets call for: per-pixel cross entropy, squared error on points."""
-    found = getattr(dls, "loss_func", None) or default_loss(dls)
-    if found is not None:
-        return found
-    ds = getattr(dls, "train_ds", None)
-    n_inp = getattr(dls, "n_inp", 1)
-    item = ds[0] if ds is not None and len(ds) else ()
-    y = item[n_inp] if isinstance(item, tuple) and len(item) > n_inp else None
-    if isinstance(y, (PILMask, TensorMask)):
-        return CrossEntropyLossFlat(axis=1)
-    if isinstance(y, TensorPoint):
-        return MSELossFlat()
-    return None
-
-
+@delegates(Learner.__init__)
 def vision_learner(
     dls: Any,
     arch: Callable,
@@ -434,18 +419,7 @@ def vision_learner(
     n_out: int | None = None,
     pretrained: bool = True,
     weights: Any = None,
-    loss_func: Callable | None = None,
-    opt_func: Callable = Adam,
-    lr: float | slice = 1e-3,
     splitter: Callable | None = None,
-    cbs: Any = None,
-    metrics: Any = None,
-    path: str | Path | None = None,
-    model_dir: str | Path = "models",
-    wd: float | None = None,
-    wd_bn_bias: bool = False,
-    train_bn: bool = True,
-    moms: tuple = (0.95, 0.85, 0.95),
     cut: int | Callable | None = None,
     n_in: int = 3,
     init: Callable | None = nn.init.kaiming_normal_,
@@ -500,18 +474,7 @@ def vision_learner(
     learn = Learner(
         dls,
         model,
-        loss_func=loss_func if loss_func is not None else _vision_loss(dls),
-        opt_func=opt_func,
-        lr=lr,
         splitter=splitter if splitter is not None else BodyHeadSplitter(meta["split"]),
-        cbs=cbs,
-        metrics=metrics,
-        path=path,
-        model_dir=model_dir,
-        wd=wd,
-        wd_bn_bias=wd_bn_bias,
-        train_bn=train_bn,
-        moms=moms,
         **kwargs,
     )
     if pretrained:

@@ -1,14 +1,20 @@
-"""Normalizing image batches: `Normalize.from_stats(*imagenet_stats)` and the common dataset statistics."""
+"""Normalizing image batches: `ImageNormalize` and the common dataset statistics.
+
+`Normalize.from_stats(*imagenet_stats)` (fastai's spelling, `layered.data`'s `Normalize`) normalizes
+a batch's inputs, which for image data are the images; `ImageNormalize` touches `TensorImage`s
+only and computes per-channel statistics when given none. It has its own name so that a
+star-import of any applications binds `Normalize` to one object.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from layered.core.registry import register_serializable
-from layered.data.normalize import Normalize as _DataNormalize
+from layered.data.normalize import Normalize
 from layered.vision.types import TensorImage
 
-__all__ = ["Normalize", "cifar_stats", "imagenet_stats", "mnist_stats"]
+__all__ = ["ImageNormalize", "cifar_stats", "imagenet_stats", "mnist_stats"]
 
 # Per-channel (mean, std) of pixel values in [0, 1], as torchvision's pretrained models expect them.
 imagenet_stats = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
@@ -17,10 +23,10 @@ mnist_stats = ([0.131], [0.308])
 
 
 @register_serializable
-class Normalize(_DataNormalize):
+class ImageNormalize(Normalize):
     """Per-channel `(x - mean) / std` on a batch's `TensorImage`s (masks, points, labels untouched); decodes back.
 
-    `Normalize.from_stats(mean, std)` takes per-channel statistics; with none, they are computed
+    `ImageNormalize.from_stats(mean, std)` takes per-channel statistics; with none, they are computed
     per channel from one training batch in `setups`. Decoding restores [0, 1] images for showing.
     """
 

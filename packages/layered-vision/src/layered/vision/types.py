@@ -19,6 +19,7 @@ Conventions shared by every vision transform:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from io import BytesIO
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -30,6 +31,9 @@ from PIL import Image
 import layered.vision.torchvision_components  # noqa: F401  (registers torchvision's blocks for export)
 from layered.core.registry import register_serializable
 from layered.core.tensor_types import TensorBase
+from layered.train.losses.default import register_default_loss
+from layered.train.losses.flattened import CrossEntropyLossFlat, MSELossFlat
+from layered.vision.drawing import show_boxes, show_image, show_points
 from layered.vision.errors import VisionError
 from layered.vision.image_io import convert_image, load_image, load_mask, mask_values
 
@@ -128,8 +132,6 @@ class PILBase(Image.Image):
 
     def show(self, ctx: Any = None, **kwargs: Any) -> Any:
         """Draw on `ctx` (a matplotlib Axes; a new one if None) and return it."""
-        from layered.vision.show import show_image  # show draws these types: imported when used
-
         return show_image(self, ctx=ctx, **{**self._show_args, **kwargs})
 
     def __repr__(self) -> str:
@@ -173,8 +175,6 @@ class TensorImageBase(TensorBase):
 
     def show(self, ctx: Any = None, **kwargs: Any) -> Any:
         """Draw on `ctx` (a matplotlib Axes; a new one if None) and return it."""
-        from layered.vision.show import show_image  # show draws these types: imported when used
-
         return show_image(self, ctx=ctx, **{**self._show_args, **kwargs})
 
 
@@ -265,8 +265,6 @@ class TensorPoint(_Coords):
 
     def show(self, ctx: Any = None, **kwargs: Any) -> Any:
         """Scatter the points (in pixels) on `ctx` and return it."""
-        from layered.vision.show import show_points  # show draws these types: imported when used
-
         return show_points(self, ctx=ctx, **kwargs)
 
 
@@ -289,8 +287,6 @@ class TensorBBox(_Coords):
 
     def show(self, ctx: Any = None, labels: Sequence[str] | None = None, **kwargs: Any) -> Any:
         """Draw the boxes (with `labels`, if given) on `ctx` and return it."""
-        from layered.vision.show import show_boxes  # show draws these types: imported when used
-
         return show_boxes(self, labels=labels, ctx=ctx, **kwargs)
 
 
@@ -304,3 +300,9 @@ class LabeledBBox(NamedTuple):
     def show(self, ctx: Any = None, **kwargs: Any) -> Any:
         """Draw the boxes with their labels on `ctx` and return it."""
         return self.bbox.show(ctx=ctx, labels=[str(o) for o in self.lbl], **kwargs)
+
+
+# the default losses of vision targets: one class per pixel, and coordinates
+register_default_loss(PILMask, partial(CrossEntropyLossFlat, axis=1))
+register_default_loss(TensorMask, partial(CrossEntropyLossFlat, axis=1))
+register_default_loss(TensorPoint, MSELossFlat)

@@ -11,16 +11,15 @@ are collected by running the encoder child by child, so the model holds no hooks
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from layered.core.delegation import delegates
 from layered.core.registry import register_serializable
 from layered.train.learner import Learner
-from layered.train.losses.flattened import CrossEntropyLossFlat
 from layered.train.nn.hooks import model_sizes
 from layered.train.nn.layers import (
     BatchNorm,
@@ -31,7 +30,6 @@ from layered.train.nn.layers import (
     SelfAttention,
     SigmoidRange,
 )
-from layered.train.optim.algorithms import Adam
 from layered.vision.errors import VisionError
 from layered.vision.learner import BodyHeadSplitter, arch_meta, create_body, get_c, normalize_dls
 from layered.vision.xresnet import init_cnn
@@ -204,6 +202,7 @@ class DynamicUnet(nn.Module):
         return self.y_range(self.final(x))
 
 
+@delegates(Learner.__init__)
 def unet_learner(
     dls: Any,
     arch: Callable,
@@ -211,18 +210,6 @@ def unet_learner(
     n_out: int | None = None,
     pretrained: bool = True,
     weights: Any = None,
-    loss_func: Callable | None = None,
-    opt_func: Callable = Adam,
-    lr: float | slice = 1e-3,
-    splitter: Callable | None = None,
-    cbs: Any = None,
-    metrics: Any = None,
-    path: str | Path | None = None,
-    model_dir: str | Path = "models",
-    wd: float | None = None,
-    wd_bn_bias: bool = False,
-    train_bn: bool = True,
-    moms: tuple = (0.95, 0.85, 0.95),
     cut: int | Callable | None = None,
     n_in: int = 3,
     img_size: int | tuple[int, int] | None = None,
@@ -235,6 +222,7 @@ def unet_learner(
     act_cls: type[nn.Module] = nn.ReLU,
     init: Callable | None = nn.init.kaiming_normal_,
     norm_type: NormType | None = None,
+    splitter: Callable | None = None,
     **kwargs: Any,
 ) -> Learner:
     """A `Learner` for segmentation `dls`: a `DynamicUnet` on `arch`'s body.
@@ -274,18 +262,7 @@ def unet_learner(
     learn = Learner(
         dls,
         model,
-        loss_func=loss_func if loss_func is not None else CrossEntropyLossFlat(axis=1),
-        opt_func=opt_func,
-        lr=lr,
         splitter=splitter if splitter is not None else BodyHeadSplitter(meta["split"]),
-        cbs=cbs,
-        metrics=metrics,
-        path=path,
-        model_dir=model_dir,
-        wd=wd,
-        wd_bn_bias=wd_bn_bias,
-        train_bn=train_bn,
-        moms=moms,
         **kwargs,
     )
     if pretrained:

@@ -2,36 +2,22 @@
 
 from layered.core.lazy import lazy_face
 
-_WHERE = {
-    "ChannelsLast": "layered.train.callbacks.channels_last",
-    "CSVLogger": "layered.train.callbacks.csv_logger",
-    "GradientAccumulation": "layered.train.callbacks.gradient",
-    "GradientClip": "layered.train.callbacks.gradient",
-    "LRFinder": "layered.train.callbacks.lr_finder",
-    "SuggestedLRs": "layered.train.callbacks.lr_finder",
-    "minimum": "layered.train.callbacks.lr_finder",
-    "slide": "layered.train.callbacks.lr_finder",
-    "steep": "layered.train.callbacks.lr_finder",
-    "valley": "layered.train.callbacks.lr_finder",
-    "MixedPrecision": "layered.train.callbacks.mixed_precision",
-    "to_bf16": "layered.train.callbacks.mixed_precision",
-    "to_fp16": "layered.train.callbacks.mixed_precision",
-    "to_fp32": "layered.train.callbacks.mixed_precision",
-    "CutMix": "layered.train.callbacks.mixup",
-    "MixLoss": "layered.train.callbacks.mixup",
-    "MixUp": "layered.train.callbacks.mixup",
-    "ParamScheduler": "layered.train.callbacks.param_scheduler",
-    "ProgressCallback": "layered.train.callbacks.progress",
-    "Recorder": "layered.train.callbacks.recorder",
-    "ShowGraph": "layered.train.callbacks.show_graph",
-    "TensorBoardCallback": "layered.train.callbacks.tensorboard",
-    "EarlyStoppingCallback": "layered.train.callbacks.tracker",
-    "ReduceLROnPlateau": "layered.train.callbacks.tracker",
-    "SaveModelCallback": "layered.train.callbacks.tracker",
-    "TerminateOnNaNCallback": "layered.train.callbacks.tracker",
-    "TrackerCallback": "layered.train.callbacks.tracker",
-    "TrainEvalCallback": "layered.train.callbacks.train_eval",
-}
+# each module's public names, imported from it on first use
+_NAMES = """
+channels_last: ChannelsLast
+csv_logger: CSVLogger
+gradient: GradientAccumulation GradientClip
+lr_finder: LRFinder SuggestedLRs minimum slide steep valley
+mixed_precision: MixedPrecision to_bf16 to_fp16 to_fp32
+mixup: CutMix MixLoss MixUp
+param_scheduler: ParamScheduler
+progress: ProgressCallback
+recorder: Recorder
+show_graph: ShowGraph
+tensorboard: TensorBoardCallback
+tracker: EarlyStoppingCallback ReduceLROnPlateau SaveModelCallback TerminateOnNaNCallback TrackerCallback
+train_eval: TrainEvalCallback
+"""
 
-__all__ = list(_WHERE)
-__getattr__, __dir__ = lazy_face(__name__, _WHERE)
+_PUBLIC, __getattr__, __dir__ = lazy_face(__name__, _NAMES)
+__all__ = _PUBLIC

@@ -13,21 +13,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
 import torch
 
+from layered.core.delegation import GetAttr
 from layered.train.callback import Callback
 from layered.train.errors import TrainError
 
 __all__ = ["CutMix", "MixLoss", "MixUp"]
 
 
-class MixLoss:
+class MixLoss(GetAttr):
     """`loss_func`, or the `lam`-blend of it over two sets of targets while `mixer.active` is set.
 
-    Any other attribute (activation, decodes, reduction, ...) is the wrapped loss's own.
+    Any other public attribute (activation, decodes, reduction, ...) is the wrapped loss's own.
     """
+
+    _default = "loss_func"  # where GetAttr forwards the attributes MixLoss lacks
 
     def __init__(self, loss_func: Callable, mixer: _MixHandler):
         self.loss_func, self.mixer = loss_func, mixer
@@ -40,11 +42,6 @@ class MixLoss:
         first = self.loss_func(pred, *yb, **kwargs)
         second = self.loss_func(pred, *m.yb_perm, **kwargs)
         return m.lam * first + (1 - m.lam) * second
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name in ("loss_func", "mixer"):
-            raise AttributeError(name)
-        return getattr(self.loss_func, name)
 
     def __repr__(self) -> str:
         return f"MixLoss({self.loss_func!r})"

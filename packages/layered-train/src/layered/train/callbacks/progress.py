@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fastprogress.fastprogress import master_bar, progress_bar
-
 from layered.train.callback import Callback
 
 __all__ = ["ProgressCallback"]
@@ -19,6 +17,9 @@ class ProgressCallback(Callback):
     order = 60
 
     def before_fit(self):
+        # fastprogress takes a fifth of a second to import: it loads with the first fit, not the library
+        from fastprogress.fastprogress import master_bar
+
         self.mbar = master_bar(range(self.learn.epoch, self.n_epoch))
         self._old_logger, self.learn.logger = self.learn.logger, self._write
         self.mbar.on_iter_begin()
@@ -36,6 +37,8 @@ class ProgressCallback(Callback):
         self._launch()
 
     def _launch(self):
+        from fastprogress.fastprogress import progress_bar  # loaded by before_fit: a dictionary look-up here
+
         self.pbar = progress_bar(self.dl, parent=self.mbar, leave=False)
         self.pbar.update(0)
 

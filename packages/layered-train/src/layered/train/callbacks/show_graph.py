@@ -6,8 +6,6 @@ import importlib
 import io
 from pathlib import Path
 
-from fastprogress.core import in_notebook
-
 from layered.core.atomic import atomic_write
 from layered.train.callback import Callback
 
@@ -16,6 +14,8 @@ __all__ = ["ShowGraph"]
 
 def _notebook_display():
     """The `IPython.display` module when running in a Jupyter kernel, else None (console or script)."""
+    from fastprogress.core import in_notebook  # fastprogress is slow to import: only when a graph is drawn
+
     if not in_notebook():
         return None
     # a kernel always has IPython, so the library need not depend on it

@@ -2,20 +2,11 @@
 
 from layered.core.lazy import lazy_face
 
-_WHERE = {
-    "default_loss": "layered.train.losses.default",
-    "register_default_loss": "layered.train.losses.default",
-    "BCEWithLogitsLossFlat": "layered.train.losses.flattened",
-    "BaseLossFlat": "layered.train.losses.flattened",
-    "CrossEntropyLossFlat": "layered.train.losses.flattened",
-    "FocalLoss": "layered.train.losses.flattened",
-    "FocalLossFlat": "layered.train.losses.flattened",
-    "L1LossFlat": "layered.train.losses.flattened",
-    "LabelSmoothingCrossEntropy": "layered.train.losses.flattened",
-    "LabelSmoothingCrossEntropyFlat": "layered.train.losses.flattened",
-    "LossError": "layered.train.losses.flattened",
-    "MSELossFlat": "layered.train.losses.flattened",
-}
+# each module's public names, imported from it on first use
+_NAMES = """
+default: default_loss register_default_loss target_type
+flattened: BCEWithLogitsLossFlat BaseLossFlat CrossEntropyLossFlat FocalLoss FocalLossFlat L1LossFlat LabelSmoothingCrossEntropy LabelSmoothingCrossEntropyFlat LossError MSELossFlat
+"""
 
-__all__ = list(_WHERE)
-__getattr__, __dir__ = lazy_face(__name__, _WHERE)
+_PUBLIC, __getattr__, __dir__ = lazy_face(__name__, _NAMES)
+__all__ = _PUBLIC

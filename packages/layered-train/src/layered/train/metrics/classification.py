@@ -69,87 +69,54 @@ def accuracy_multi(
     return ((probs > thresh) == targ.bool()).float().mean()
 
 
+def _argmax_metric(sk_name: str, **kwargs: Any) -> AccumMetric:
+    """`sklearn.metrics.<sk_name>` on the argmax predictions (scikit-learn is imported now, when the metric is made)."""
+    from sklearn import metrics
+
+    return skm_to_layered(getattr(metrics, sk_name), **kwargs)
+
+
 def F1Score(
     axis: int = -1, labels=None, pos_label=1, average: str = "binary", sample_weight=None
 ) -> AccumMetric:
     """F1 score of the argmax predictions over the whole set (scikit-learn's `f1_score`)."""
-    from sklearn.metrics import f1_score
-
-    return skm_to_layered(
-        f1_score, axis=axis, labels=labels, pos_label=pos_label, average=average, sample_weight=sample_weight
-    )
+    return _argmax_metric("f1_score", **locals())
 
 
 def FBeta(
     beta: float, axis: int = -1, labels=None, pos_label=1, average: str = "binary", sample_weight=None
 ) -> AccumMetric:
     """F-beta score of the argmax predictions over the whole set."""
-    from sklearn.metrics import fbeta_score
-
-    return skm_to_layered(
-        fbeta_score,
-        axis=axis,
-        beta=beta,
-        labels=labels,
-        pos_label=pos_label,
-        average=average,
-        sample_weight=sample_weight,
-    )
+    return _argmax_metric("fbeta_score", **locals())
 
 
 def Precision(
     axis: int = -1, labels=None, pos_label=1, average: str = "binary", sample_weight=None
 ) -> AccumMetric:
     """Precision of the argmax predictions over the whole set."""
-    from sklearn.metrics import precision_score
-
-    return skm_to_layered(
-        precision_score,
-        axis=axis,
-        labels=labels,
-        pos_label=pos_label,
-        average=average,
-        sample_weight=sample_weight,
-    )
+    return _argmax_metric("precision_score", **locals())
 
 
 def Recall(
     axis: int = -1, labels=None, pos_label=1, average: str = "binary", sample_weight=None
 ) -> AccumMetric:
     """Recall of the argmax predictions over the whole set."""
-    from sklearn.metrics import recall_score
-
-    return skm_to_layered(
-        recall_score,
-        axis=axis,
-        labels=labels,
-        pos_label=pos_label,
-        average=average,
-        sample_weight=sample_weight,
-    )
+    return _argmax_metric("recall_score", **locals())
 
 
 def MatthewsCorrCoef(axis: int = -1, sample_weight=None) -> AccumMetric:
     """Matthews correlation coefficient of the argmax predictions over the whole set."""
-    from sklearn.metrics import matthews_corrcoef
-
-    return skm_to_layered(matthews_corrcoef, axis=axis, sample_weight=sample_weight)
+    return _argmax_metric("matthews_corrcoef", **locals())
 
 
 def CohenKappa(axis: int = -1, labels=None, weights: str | None = None, sample_weight=None) -> AccumMetric:
     """Cohen's kappa (`weights`: None, 'linear' or 'quadratic') of the argmax predictions."""
-    from sklearn.metrics import cohen_kappa_score
-
-    return skm_to_layered(
-        cohen_kappa_score, axis=axis, labels=labels, weights=weights, sample_weight=sample_weight
-    )
+    return _argmax_metric("cohen_kappa_score", **locals())
 
 
 def BalancedAccuracy(axis: int = -1, sample_weight=None, adjusted: bool = False) -> AccumMetric:
     """Balanced accuracy (the mean of per-class recalls) of the argmax predictions."""
-    from sklearn.metrics import balanced_accuracy_score
-
-    return skm_to_layered(balanced_accuracy_score, axis=axis, sample_weight=sample_weight, adjusted=adjusted)
+    return _argmax_metric("balanced_accuracy_score", **locals())
 
 
 def RocAuc(

@@ -2,53 +2,16 @@
 
 from layered.core.lazy import lazy_face
 
-_WHERE = {
-    "Adam": "layered.train.optim.algorithms",
-    "LAMB": "layered.train.optim.algorithms",
-    "Larc": "layered.train.optim.algorithms",
-    "QHAdam": "layered.train.optim.algorithms",
-    "RAdam": "layered.train.optim.algorithms",
-    "RMSProp": "layered.train.optim.algorithms",
-    "SGD": "layered.train.optim.algorithms",
-    "ranger": "layered.train.optim.algorithms",
-    "Lookahead": "layered.train.optim.lookahead",
-    "Optimizer": "layered.train.optim.optimizer",
-    "OptimizerBase": "layered.train.optim.optimizer",
-    "hyper_per_group": "layered.train.optim.optimizer",
-    "normalize_param_groups": "layered.train.optim.optimizer",
-    "NORM_TYPES": "layered.train.optim.param_groups",
-    "even_mults": "layered.train.optim.param_groups",
-    "expand_lr": "layered.train.optim.param_groups",
-    "norm_bias_params": "layered.train.optim.param_groups",
-    "norm_params": "layered.train.optim.param_groups",
-    "trainable_params": "layered.train.optim.param_groups",
-    "CombinedSchedule": "layered.train.optim.schedule",
-    "SchedCos": "layered.train.optim.schedule",
-    "SchedExp": "layered.train.optim.schedule",
-    "SchedLin": "layered.train.optim.schedule",
-    "SchedNo": "layered.train.optim.schedule",
-    "SchedPoly": "layered.train.optim.schedule",
-    "Schedule": "layered.train.optim.schedule",
-    "combine_scheds": "layered.train.optim.schedule",
-    "flat_cos_scheds": "layered.train.optim.schedule",
-    "one_cycle_scheds": "layered.train.optim.schedule",
-    "sgdr_scheds": "layered.train.optim.schedule",
-    "adam_step": "layered.train.optim.steppers",
-    "average_grad": "layered.train.optim.steppers",
-    "average_sqr_grad": "layered.train.optim.steppers",
-    "debias": "layered.train.optim.steppers",
-    "l2_reg": "layered.train.optim.steppers",
-    "lamb_step": "layered.train.optim.steppers",
-    "larc_scale_grad": "layered.train.optim.steppers",
-    "momentum_step": "layered.train.optim.steppers",
-    "qhadam_step": "layered.train.optim.steppers",
-    "radam_step": "layered.train.optim.steppers",
-    "rms_prop_step": "layered.train.optim.steppers",
-    "sgd_step": "layered.train.optim.steppers",
-    "step_stat": "layered.train.optim.steppers",
-    "weight_decay": "layered.train.optim.steppers",
-    "OptimWrapper": "layered.train.optim.torch_optimizer",
-}
+# each module's public names, imported from it on first use
+_NAMES = """
+algorithms: Adam LAMB Larc QHAdam RAdam RMSProp SGD ranger
+lookahead: Lookahead
+optimizer: Optimizer OptimizerBase hyper_per_group normalize_param_groups
+param_groups: NORM_TYPES even_mults expand_lr norm_bias_params norm_params trainable_params
+schedule: CombinedSchedule SchedCos SchedExp SchedLin SchedNo SchedPoly Schedule combine_scheds flat_cos_scheds one_cycle_scheds sgdr_scheds
+steppers: adam_step average_grad average_sqr_grad debias l2_reg lamb_step larc_scale_grad momentum_step qhadam_step radam_step rms_prop_step sgd_step step_stat weight_decay
+torch_optimizer: OptimWrapper
+"""
 
-__all__ = list(_WHERE)
-__getattr__, __dir__ = lazy_face(__name__, _WHERE)
+_PUBLIC, __getattr__, __dir__ = lazy_face(__name__, _NAMES)
+__all__ = _PUBLIC

@@ -57,7 +57,7 @@ def RMSProp(
     params: Iterable,
     lr: float,
     sqr_mom: float = 0.99,
-    mom: float = 0.0,
+    mom: float = 0.0,  # 0: plain RMSProp; above, the gradient is averaged too
     eps: float = 1e-8,
     wd: float = 0.0,
     decouple_wd: bool = True,

@@ -2,23 +2,13 @@
 
 from layered.core.lazy import lazy_face
 
-_WHERE = {
-    "ArtifactError": "layered.train.saving.artifact",
-    "artifact_bytes": "layered.train.saving.artifact",
-    "parse_artifact": "layered.train.saving.artifact",
-    "read_artifact": "layered.train.saving.artifact",
-    "write_artifact": "layered.train.saving.artifact",
-    "CheckpointCallback": "layered.train.saving.checkpoint",
-    "ResumeCallback": "layered.train.saving.checkpoint",
-    "load_checkpoint": "layered.train.saving.checkpoint",
-    "rng_states": "layered.train.saving.checkpoint",
-    "set_rng_states": "layered.train.saving.checkpoint",
-    "export_learner": "layered.train.saving.export",
-    "load_learner": "layered.train.saving.export",
-    "load_weights": "layered.train.saving.state_file",
-    "read_state": "layered.train.saving.state_file",
-    "write_state": "layered.train.saving.state_file",
-}
+# each module's public names, imported from it on first use
+_NAMES = """
+artifact: ArtifactError artifact_bytes parse_artifact read_artifact write_artifact
+checkpoint: CheckpointCallback ResumeCallback load_checkpoint rng_states set_rng_states
+export: export_learner read_learner
+state_file: load_weights read_state write_state
+"""
 
-__all__ = list(_WHERE)
-__getattr__, __dir__ = lazy_face(__name__, _WHERE)
+_PUBLIC, __getattr__, __dir__ = lazy_face(__name__, _NAMES)
+__all__ = _PUBLIC

@@ -31,10 +31,9 @@ from layered.core.config import ConfigError, ConfigReader, ConfigWriter
 from layered.core.registry import registered_name
 from layered.train.callback import Callback
 from layered.train.errors import TrainError
-from layered.train.learner import Learner
 from layered.train.saving.artifact import ArtifactError, artifact_bytes, parse_artifact, read_artifact
 
-__all__ = ["export_learner", "load_learner"]
+__all__ = ["export_learner", "read_learner"]
 
 FORMAT = "layered-learner"
 PICKLE_FORMAT = "layered-learner-pickle"
@@ -82,7 +81,7 @@ def _registered_class(cls: type) -> type:
     return next(c for c in cls.__mro__ if registered_name(c) is not None)
 
 
-def _record(learn: Learner) -> tuple[dict, dict[str, torch.Tensor]]:
+def _record(learn: Any) -> tuple[dict, dict[str, torch.Tensor]]:
     """The configuration and tensors of what inference needs from `learn`."""
     writer = ConfigWriter()
     config = {
@@ -100,7 +99,7 @@ def _record(learn: Learner) -> tuple[dict, dict[str, torch.Tensor]]:
     return config, writer.tensors
 
 
-def _one_batch(learn: Learner) -> Any:
+def _one_batch(learn: Any) -> Any:
     """The inputs of one batch the learner's data gives, or None when it has none to give."""
     for i in (1, 0):
         try:
@@ -137,10 +136,12 @@ def _same(a: Any, b: Any) -> bool:
     return True
 
 
-def _prove_round_trip(learn: Learner, data: bytes, file: Path) -> None:
+def _prove_round_trip(learn: Any, data: bytes, file: Path) -> None:
     """Load the artifact `data` back and compare its weights and one batch of predictions with the live learner."""
     try:
-        loaded = _learner_of(*parse_artifact(data, FORMAT, file)[:2], file, cpu=True)
+        loaded = _learner_of(
+            *parse_artifact(data, FORMAT, file)[:2], file, True, _registered_class(type(learn))
+        )
     except Exception as e:
         raise TrainError(f"export to {file}: the file would not load back ({type(e).__name__}: {e})") from e
     live_state, new_state = learn.model.state_dict(), loaded.model.state_dict()
@@ -160,7 +161,7 @@ def _prove_round_trip(learn: Learner, data: bytes, file: Path) -> None:
         )
 
 
-def export_learner(learn: Learner, fname: str | Path = "export.safetensors", pickle: bool = False) -> Path:
+def export_learner(learn: Any, fname: str | Path = "export.safetensors", pickle: bool = False) -> Path:
     """Write what inference needs to `learn.path / fname` (atomically), prove it loads back; returns the file.
 
     Raises a `ConfigError` naming the attribute path (e.g. `learner.dls.loaders[0].after_item...`)
@@ -215,20 +216,20 @@ class _NoData:
         raise self._missing()
 
 
-def _on_cpu(learn: Learner) -> Learner:
+def _on_cpu(learn: Any) -> Any:
     learn.model.cpu()
     if hasattr(learn.dls, "cpu"):
         learn.dls.cpu()
     return learn
 
 
-def _load_pickle(file: Path, cpu: bool) -> Learner:
+def _load_pickle(file: Path, cpu: bool, base: type) -> Any:
     warnings.warn(f"load_learner(trusted=True) unpickles {file}, which runs any code it holds", stacklevel=3)
     record = torch.load(file, map_location="cpu" if cpu else None, weights_only=False)
     if not (isinstance(record, dict) and record.get("format") == PICKLE_FORMAT):
         raise ArtifactError(f"{file} is not a layered pickle export")
     dls = record["dls"] or _NoData(record["n_inp"], file.parent, torch.device("cpu") if cpu else None)
-    learn = Learner(dls, record["model"], loss_func=record["loss_func"])
+    learn = base(dls, record["model"], loss_func=record["loss_func"])
     return _on_cpu(learn) if cpu else learn
 
 
@@ -279,8 +280,8 @@ def _import_packages(file: Path, names: Any) -> None:
             ) from e
 
 
-def load_learner(fname: str | Path, cpu: bool = True, trusted: bool = False) -> Learner:
-    """Rebuild an exported Learner for inference (`predict`, `get_preds`, `dls.test_dl`).
+def read_learner(fname: str | Path, base: type, cpu: bool = True, trusted: bool = False) -> Any:
+    """The learner (of class `base`, or a subclass the file names) exported to `fname`; see `load_learner`.
 
     Only registered components are built (`layered.core.registry`): import the modules that
     register your own classes before loading. `trusted=True` also reads the pickle format of
@@ -290,12 +291,12 @@ def load_learner(fname: str | Path, cpu: bool = True, trusted: bool = False) -> 
     if trusted and file.is_file():
         with open(file, "rb") as f:
             if f.read(4) == b"PK\x03\x04":  # torch.save's zip: the trusted pickle format
-                return _load_pickle(file, cpu)
+                return _load_pickle(file, cpu, base)
     config, tensors, _ = read_artifact(file, FORMAT)
-    return _learner_of(config, tensors, file, cpu)
+    return _learner_of(config, tensors, file, cpu, base)
 
 
-def _learner_of(config: Any, tensors: dict[str, torch.Tensor], file: Path, cpu: bool) -> Learner:
+def _learner_of(config: Any, tensors: dict[str, torch.Tensor], file: Path, cpu: bool, base: type) -> Any:
     """The learner an export's configuration and tensors describe (`file` names them in errors)."""
     if not isinstance(config, dict) or not {"model", "dls", "loss_func", "n_inp"} <= set(config):
         raise ArtifactError(f"{file}: its configuration lacks model, dls, loss_func or n_inp")
@@ -320,9 +321,9 @@ def _learner_of(config: Any, tensors: dict[str, torch.Tensor], file: Path, cpu: 
     cbs = build("cbs") if "cbs" in config else []
     if not (isinstance(cbs, list) and all(isinstance(cb, Callback) for cb in cbs)):
         raise ArtifactError(f"{file}: learner.cbs must be a list of callbacks")
-    cls = build("learner") if "learner" in config else Learner
-    if not (isinstance(cls, type) and issubclass(cls, Learner)):
-        raise ArtifactError(f"{file}: learner.__class__ is {cls!r}, expected a Learner class")
+    cls = build("learner") if "learner" in config else base
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise ArtifactError(f"{file}: learner.__class__ is {cls!r}, expected a {base.__qualname__} class")
     if isinstance(getattr(dls, "path", None), Path):
         dls.path = file.parent  # where the learner writes (save, plots) is the user's choice, not the file's
     try:

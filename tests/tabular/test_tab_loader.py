@@ -1,4 +1,4 @@
-"""Tabular loaders: batches sliced from tensors (the fast path), from_df/from_csv, test_dl, decoding and shows."""
+"""TabDataLoader: batches sliced from a TabularPandas' tensors (the fast path), decoding and shows."""
 
 import numpy as np
 import pandas as pd
@@ -7,11 +7,11 @@ import torch
 from tabular_frames import CATS, CONTS, mixed_frame, splits
 
 from layered.data.loader import DataLoader
-from layered.tabular.dataloaders import TabDataLoader, TabularDataLoaders
+from layered.data.normalize import Normalize
 from layered.tabular.errors import TabularError
-from layered.tabular.procs import Categorify, FillMissing, Normalize
-from layered.tabular.tabular_pandas import TabularPandas
-from layered.train.losses.flattened import CrossEntropyLossFlat, MSELossFlat
+from layered.tabular.procs import Categorify, FillMissing
+from layered.tabular.tab_loader import TabDataLoader
+from layered.tabular.tabular_pandas import TabularDataLoaders, TabularPandas
 
 PROCS = [Categorify, FillMissing, Normalize]
 
@@ -49,44 +49,6 @@ def test_per_item_path_gives_the_same_batches():
     assert not slow.fast_path
     for a, b in zip(slow, dls.valid):
         assert all(torch.equal(x, y) for x, y in zip(a, b))
-
-
-def test_from_df_splits_and_loss():
-    df = mixed_frame()
-    dls = dls_of(df, valid_idx=[0, 5, 9])
-    assert dls.valid_ds.items.index.tolist() == [0, 5, 9] and len(dls.train_ds) == len(df) - 3
-    dls = dls_of(df, valid_pct=0.25, seed=1)
-    assert len(dls.valid_ds) == 100 and set(dls.valid_ds.items.index).isdisjoint(dls.train_ds.items.index)
-    assert dls_of(df, valid_pct=0.25, seed=1).valid_ds.items.index.equals(dls.valid_ds.items.index)
-    assert isinstance(dls.loss_func, CrossEntropyLossFlat) and dls.n_inp == 2
-    reg = dls_of(df, y_names="t", val_bs=7)
-    assert isinstance(reg.loss_func, MSELossFlat) and reg.valid.bs == 7
-
-
-def test_from_csv(tmp_path):
-    csv = tmp_path / "rows.csv"
-    mixed_frame().to_csv(csv, index=False)
-    dls = TabularDataLoaders.from_csv(csv, procs=PROCS, cat_names=CATS, cont_names=CONTS, y_names="y", seed=0)
-    assert dls.path == tmp_path and len(dls.train_ds) + len(dls.valid_ds) == 400
-    with pytest.raises(TabularError, match="is not a file"):
-        TabularDataLoaders.from_csv(tmp_path / "nope.csv")
-
-
-def test_test_dl_processes_new_rows_like_training_rows():
-    df = mixed_frame()
-    dls = dls_of(df, valid_idx=list(range(100)))
-    dl = dls.test_dl(df.iloc[:10])
-    assert isinstance(dl, TabDataLoader) and not dl.shuffle
-    b = dl.one_batch()
-    assert len(b) == 2  # no targets
-    valid = dls.valid.dataset.tensors
-    assert torch.equal(b[0], valid[0][:10]) and torch.allclose(b[1], valid[1][:10])
-    labelled = dls.test_dl(df.iloc[:10], with_labels=True).one_batch()
-    assert torch.equal(labelled[2], valid[2][:10])
-    rows = dls.test_dl([df.iloc[3], df.iloc[4]]).one_batch()  # a list of rows (Series of objects)
-    assert torch.equal(rows[0], valid[0][3:5]) and torch.allclose(rows[1], valid[1][3:5])
-    with pytest.raises(TabularError, match=r"no target column\(s\) \['y'\]"):
-        dls.test_dl(df.iloc[:3].drop(columns=["y"]), with_labels=True)
 
 
 def test_show_batch_and_decoding():
