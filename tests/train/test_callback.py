@@ -1,36 +1,13 @@
 """Tests of callback."""
 
 import pytest
-from torch import nn
-from train_tasks import linear_task
+from train_tasks import event_log, linear_learner
 
 from layered.train.callback import (
     Callback,
     CallbackOrderError,
     event_handlers,
 )
-from layered.train.learner import Learner
-from layered.train.losses.flattened import MSELossFlat
-
-
-def quiet(learn):
-    learn.logger = lambda *a, **k: None
-    learn.remove_cbs(learn.progress)
-    return learn
-
-
-def linear_learner(**kwargs):
-    dls, w = linear_task()
-    return quiet(Learner(dls, nn.Linear(4, 1), loss_func=MSELossFlat(), **kwargs)), w
-
-
-class EventLog(Callback):
-    def __init__(self):
-        self.events = []
-
-    def __call__(self, event):
-        if event != "after_create":
-            self.events.append(event)
 
 
 def test_event_handlers_resolve_methods_and_own_calls_once():
@@ -38,7 +15,7 @@ def test_event_handlers_resolve_methods_and_own_calls_once():
         def after_batch(self):
             pass
 
-    batchy, log = Batchy(), EventLog()
+    batchy, log = Batchy(), event_log()
     always, handlers = event_handlers([batchy, log], "after_batch")
     assert not always and handlers == [(batchy, Batchy.after_batch), (log, None)]
     always, handlers = event_handlers([batchy], "after_epoch")  # frames a phase; nothing to call

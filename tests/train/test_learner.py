@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
-from train_tasks import class_task, linear_task, mlp
+from train_tasks import class_task, event_log, linear_learner, linear_task, mlp, quiet
 
 from layered.core.seed import set_seed
 from layered.train.callback import (
@@ -19,30 +19,10 @@ from layered.train.metrics.classification import accuracy
 from layered.train.optim.algorithms import SGD
 
 
-def quiet(learn):
-    learn.logger = lambda *a, **k: None
-    learn.remove_cbs(learn.progress)
-    return learn
-
-
-def linear_learner(**kwargs):
-    dls, w = linear_task()
-    return quiet(Learner(dls, nn.Linear(4, 1), loss_func=MSELossFlat(), **kwargs)), w
-
-
-class EventLog(Callback):
-    def __init__(self):
-        self.events = []
-
-    def __call__(self, event):
-        if event != "after_create":
-            self.events.append(event)
-
-
 def test_events_fire_in_the_documented_order():
     set_seed(0)
     dls, _ = linear_task(n_train=64, n_valid=32, bs=32)
-    log = EventLog()
+    log = event_log()
     learn = quiet(Learner(dls, nn.Linear(4, 1), loss_func=MSELossFlat(), cbs=log))
     learn.fit(1)
     batch_train = [
@@ -160,7 +140,7 @@ def test_callbacks_are_reachable_by_name_and_added_for_a_block():
     learn, _ = linear_learner()
     assert learn.recorder is next(c for c in learn.cbs if type(c).__name__ == "Recorder")
     assert learn.train_eval.order == -10
-    extra = EventLog()
+    extra = event_log()
     with learn.added_cbs(extra):
         assert extra in learn.cbs and learn.event_log is extra
     assert extra not in learn.cbs and not hasattr(learn, "event_log")

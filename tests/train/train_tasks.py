@@ -33,3 +33,34 @@ def class_task(n=512, bs=64, seed=0):
 def mlp(n_in=2, n_out=2, bn=True):
     layers = [nn.Linear(n_in, 16)] + ([nn.BatchNorm1d(16)] if bn else []) + [nn.ReLU(), nn.Linear(16, n_out)]
     return nn.Sequential(*layers)
+
+
+def quiet(learn):
+    """`learn` without its logger and progress bar (tests print nothing)."""
+    learn.logger = lambda *a, **k: None
+    learn.remove_cbs(learn.progress)
+    return learn
+
+
+def linear_learner(**kwargs):
+    """A quiet Learner fitting a linear model to `linear_task`, and the task's true weights."""
+    from layered.train.learner import Learner
+    from layered.train.losses.flattened import MSELossFlat
+
+    dls, w = linear_task()
+    return quiet(Learner(dls, nn.Linear(4, 1), loss_func=MSELossFlat(), **kwargs)), w
+
+
+def event_log():
+    """A callback recording every event it sees (but `after_create`) in `.events`."""
+    from layered.train.callback import Callback
+
+    class EventLog(Callback):
+        def __init__(self):
+            self.events = []
+
+        def __call__(self, event):
+            if event != "after_create":
+                self.events.append(event)
+
+    return EventLog()
