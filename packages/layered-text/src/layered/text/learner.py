@@ -168,7 +168,10 @@ def _read_pretrained(files: tuple[Path, Path]) -> tuple[dict, list[str]]:
     if files[0].suffix == ".safetensors":  # written by Learner.save
         state, _ = read_state(files[0], MODEL_FORMAT)
     else:  # a plain torch state dict (as published language models are), read as tensors only
-        state = torch.load(files[0], map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(files[0], map_location="cpu", weights_only=True)
+        except Exception as e:  # torch's restricted unpickler refuses anything but tensors and containers
+            raise TextError(f"could not read pretrained weights {files[0]} as a state dict: {e}") from e
         state = state.get("model", state) if isinstance(state, dict) else state
     try:
         vocab = json.loads(files[1].read_text(encoding="utf8"))
