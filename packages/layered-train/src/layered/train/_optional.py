@@ -1,0 +1,15 @@
+"""The error raised when a feature needs an optional extra of layered-train that is not installed."""
+
+from __future__ import annotations
+
+from layered.train.errors import TrainError
+
+__all__ = ["missing_extra"]
+
+
+def missing_extra(package: str, extra: str, feature: str) -> TrainError:
+    """A `TrainError` saying that `feature` needs `package`, and which extra of layered-train installs it."""
+    return TrainError(
+        f"{feature} needs the '{package}' package, which is not installed: "
+        f"pip install layered-train[{extra}]  (or pip install {package})"
+    )
