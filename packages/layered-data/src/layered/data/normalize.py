@@ -91,7 +91,9 @@ class Normalize(ItemTransform):
         Used by graph exports (ONNX, `torch.export`) to put the normalization inside the graph.
         """
         if self.mean is None or self.std is None:
-            raise DataError(f"{type(self).__name__} has no statistics yet: set it up (build the DataLoaders) first")
+            raise DataError(
+                f"{type(self).__name__} has no statistics yet: set it up (build the DataLoaders) first"
+            )
         return [
             _Standardize(self.mean, self.std)
             if i < self.n_inp and (self.types is None or (isinstance(t, type) and issubclass(t, self.types)))

@@ -25,6 +25,8 @@ _WHERE = {
     "Categorify": "layered.tabular.procs",
     "FillMissing": "layered.tabular.procs",
     "Normalize": "layered.tabular.procs",
+    "TabularServing": "layered.tabular.serving",
+    "tabular_serving_spec": "layered.tabular.serving",
     "TabularPandas": "layered.tabular.tabular_pandas",
     "CategorizeTarget": "layered.tabular.targets",
     "RegressionTarget": "layered.tabular.targets",

@@ -15,5 +15,6 @@ from layered.tabular.errors import *
 from layered.tabular.learner import *
 from layered.tabular.model import *
 from layered.tabular.procs import *
+from layered.tabular.serving import *
 from layered.tabular.tabular_pandas import *
 from layered.tabular.targets import *

@@ -54,7 +54,9 @@ class TabularServing(nn.Module):
         self.looked_up = [bool(levels) for levels in lookups]
         self.sources, self.n_inp = sources, n_inp
         self.fill_mask = [f is not None for f in fills]
-        self.register_buffer("fills", torch.tensor([0.0 if f is None else f for f in fills], dtype=torch.float32))
+        self.register_buffer(
+            "fills", torch.tensor([0.0 if f is None else f for f in fills], dtype=torch.float32)
+        )
         self.register_buffer("means", torch.tensor(means, dtype=torch.float32))
         self.register_buffer("stds", torch.tensor(stds, dtype=torch.float32))
 
@@ -155,5 +157,7 @@ def _example(to, raw_cats, conts, lookups, classes, means, stds, n: int) -> tupl
     out = [torch.stack(cats, 1) if cats else torch.zeros(rows, 0, dtype=torch.int64)]
     if to.n_inp > 1 and conts:
         values = tensors[1][:rows] if len(to) else torch.zeros(rows, len(conts))
-        out.append(values * torch.tensor(stds, dtype=torch.float32) + torch.tensor(means, dtype=torch.float32))
+        out.append(
+            values * torch.tensor(stds, dtype=torch.float32) + torch.tensor(means, dtype=torch.float32)
+        )
     return tuple(out) if raw_cats else tuple(out[1:])

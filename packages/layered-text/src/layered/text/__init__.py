@@ -63,6 +63,8 @@ _WHERE = {
     "replace_wrep": "layered.text.rules",
     "rm_useless_spaces": "layered.text.rules",
     "spec_add_spaces": "layered.text.rules",
+    "pad_tokens": "layered.text.serving",
+    "text_serving_spec": "layered.text.serving",
     "show_batch": "layered.text.show",
     "show_results": "layered.text.show",
     "texts_frame": "layered.text.show",

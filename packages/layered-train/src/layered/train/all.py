@@ -17,6 +17,7 @@ from layered.train.callbacks.tracker import *
 from layered.train.callbacks.train_eval import *
 from layered.train.distributed import *
 from layered.train.errors import *
+from layered.train.extras import *
 from layered.train.gather import *
 from layered.train.interpret import *
 from layered.train.learner import *
@@ -43,5 +44,7 @@ from layered.train.optim.torch_optimizer import *
 from layered.train.saving.artifact import *
 from layered.train.saving.checkpoint import *
 from layered.train.saving.export import *
+from layered.train.saving.graph_export import *
+from layered.train.saving.serving import *
 from layered.train.saving.state_file import *
 from layered.train.test_time_augmentation import *

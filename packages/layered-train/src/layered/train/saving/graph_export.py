@@ -15,15 +15,18 @@ onnxscript), imported only here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from layered.core.atomic import atomic_write
-from layered.train._optional import missing_extra
+from layered.train.extras import missing_extra
 from layered.train.errors import TrainError
 from layered.train.saving.serving import ServingGraph, ServingSpec, serving_graph
 
@@ -51,7 +54,7 @@ def _dynamic_shapes(spec: ServingSpec) -> tuple:
     """One dict per input: the batch dimension, shared by all inputs, plus the spec's own dynamic dimensions."""
     dims: dict[str, Any] = {"batch": torch.export.Dim("batch", min=1)}
     shapes = []
-    for x, dyn in zip(spec.example, spec.dynamic or [{}] * len(spec.example)):
+    for dyn in spec.dynamic or [{}] * len(spec.example):
         shape = {0: dims["batch"]}
         for axis, name in dyn.items():
             dims.setdefault(name, torch.export.Dim(name, min=1))
@@ -78,8 +81,13 @@ def _traced_error(what: str, learn: Any, err: BaseException) -> TrainError:
 
 def _program(learn: Any, graph: ServingGraph, spec: ServingSpec) -> torch.export.ExportedProgram:
     try:
-        # `forward(*inputs)`: the dynamic shapes of the varargs are one tuple
-        return torch.export.export(graph, spec.example, dynamic_shapes=(_dynamic_shapes(spec),), strict=False)
+        with warnings.catch_warnings():
+            # nn.LSTM re-assigns its flat weight list on every call; torch notes it, harmlessly
+            warnings.filterwarnings("ignore", message="The tensor attributes .* were assigned during export")
+            # `forward(*inputs)`: the dynamic shapes of the varargs are one tuple
+            return torch.export.export(
+                graph, spec.example, dynamic_shapes=(_dynamic_shapes(spec),), strict=False
+            )
     except Exception as e:
         raise _traced_error("export_program", learn, e) from e
 
@@ -115,7 +123,9 @@ def _sidecar_text(sidecar: dict) -> str:
     try:
         return json.dumps(sidecar, indent=1) + "\n"
     except (TypeError, ValueError) as e:
-        raise TrainError(f"the sidecar holds a value that is not plain JSON data ({e}); a serving hook returned it") from e
+        raise TrainError(
+            f"the sidecar holds a value that is not plain JSON data ({e}); a serving hook returned it"
+        ) from e
 
 
 def _write_sidecar(file: Path, text: str) -> Path:
@@ -129,16 +139,40 @@ def _target(learn: Any, fname: str | Path) -> Path:
     return Path(learn.path) / fname
 
 
+@contextlib.contextmanager
+def _model_kept(learn: Any) -> Iterator[None]:
+    """Trace on the CPU in eval mode, then give the learner its model back where and as it was."""
+    model = learn.model
+    training = model.training
+    device = next((p.device for p in model.parameters()), None)
+    try:
+        yield
+    finally:
+        model.train(training)
+        if device is not None:
+            model.to(device)
+
+
 def export_program(
-    learn: Any, fname: str | Path = "model.pt2", n: int = 2, check: bool = True, atol: float = 1e-4
+    learn: Any,
+    fname: str | Path = "model.pt2",
+    n: int = 2,
+    check: bool = True,
+    atol: float = 1e-4,
+    **options: Any,
 ) -> Path:
     """Write the inference path as a `torch.export` program to `learn.path / fname` (with a sidecar); returns the file.
 
     Load it with `load_program(file)` (or `torch.export.load`) and call `.module()(*inputs)`:
-    it returns `(preds, decoded)`. `n` rows of the validation data are traced.
+    it returns `(preds, decoded)`. `n` rows of the validation data are traced; `options` go to
+    the data's `serving_spec` (text: `text_len`, the fixed number of tokens of the graph's input).
     """
-    file = _target(learn, fname)
-    graph, spec, sidecar = serving_graph(learn, n)
+    with _model_kept(learn):
+        return _export_program(learn, _target(learn, fname), n, check, atol, options)
+
+
+def _export_program(learn: Any, file: Path, n: int, check: bool, atol: float, options: dict) -> Path:
+    graph, spec, sidecar = serving_graph(learn, n, **options)
     program = _program(learn, graph, spec)
     if check:
 
@@ -185,21 +219,33 @@ def export_onnx(
     opset: int | None = None,
     check: bool = True,
     atol: float = 1e-4,
+    **options: Any,
 ) -> Path:
     """Write the inference path as one ONNX graph to `learn.path / fname`, and its sidecar; returns the file.
 
     Inputs are named as the sidecar lists them, outputs are `preds` and `decoded`, the batch
     size is dynamic. With `check` (and onnxruntime installed) the file is run on the traced inputs
     at two batch sizes and must match the live learner within `atol`. Needs
-    `pip install layered-train[onnx]`.
+    `pip install layered-train[onnx]`. `options` go to the data's `serving_spec` (text: `text_len`).
     """
-    onnx, torch_onnx = _onnx_modules()
-    file = _target(learn, fname)
-    graph, spec, sidecar = serving_graph(learn, n)
+    modules = _onnx_modules()
+    with _model_kept(learn):
+        return _export_onnx(learn, _target(learn, fname), n, opset, check, atol, options, modules)
+
+
+def _export_onnx(
+    learn: Any, file: Path, n: int, opset: int | None, check: bool, atol: float, options: dict, modules: tuple
+) -> Path:
+    onnx, torch_onnx = modules
+    graph, spec, sidecar = serving_graph(learn, n, **options)
     program = _program(learn, graph, spec)
     try:
         exported = torch_onnx.export(
-            program, spec.example, input_names=spec.names, output_names=["preds", "decoded"], opset_version=opset,
+            program,
+            spec.example,
+            input_names=spec.names,
+            output_names=["preds", "decoded"],
+            opset_version=opset,
             verbose=False,
         )
     except Exception as e:
@@ -213,7 +259,9 @@ def export_onnx(
             return session.run(["preds", "decoded"], feed)
 
         _check("export_onnx", file, run, graph, spec, atol)
-    opset_used = next((o.version for o in onnx.load_from_string(data).opset_import if o.domain in ("", "ai.onnx")), None)
+    opset_used = next(
+        (o.version for o in onnx.load_from_string(data).opset_import if o.domain in ("", "ai.onnx")), None
+    )
     text = _sidecar_text({**sidecar, "graph": file.name, "runtime": "onnx", "opset": opset_used})
     with atomic_write(file, "wb") as f:
         f.write(data)

@@ -29,7 +29,15 @@ from torch import nn
 from layered.core.registry import registered_name
 from layered.train.errors import TrainError
 
-__all__ = ["ServingGraph", "ServingSpec", "decoding_rule", "raw_batch", "serving_graph"]
+__all__ = [
+    "PerInput",
+    "ServingGraph",
+    "ServingSpec",
+    "decoding_rule",
+    "pipeline_spec",
+    "raw_batch",
+    "serving_graph",
+]
 
 SIDECAR_FORMAT = "layered-serving"
 SIDECAR_VERSION = 1
@@ -134,7 +142,7 @@ def _name(obj: Any) -> str:
     return component.name if component is not None else type(obj).__qualname__
 
 
-def _pipeline_spec(dl: Any, n_inp: int, n: int) -> ServingSpec:
+def pipeline_spec(dl: Any, n_inp: int, n: int) -> ServingSpec:
     """The spec of a pipeline loader, from the hooks of its transforms (see the module's docstring)."""
     for stage in ("after_item", "after_batch"):
         if not hasattr(getattr(dl, stage, None), "fs"):
@@ -224,7 +232,9 @@ def decoding_rule(learn: Any, classes: list | None = None) -> dict:
     vocab = classes if vocab is None else vocab
     if vocab is not None:
         vocab = _json_safe(list(vocab))
-        if vocab and isinstance(vocab[0], list):  # several targets' vocabularies: the first is the class names
+        if vocab and isinstance(
+            vocab[0], list
+        ):  # several targets' vocabularies: the first is the class names
             vocab = vocab[-1]
         rule["classes"] = vocab
     return rule
@@ -237,14 +247,27 @@ def _y_range(model: nn.Module) -> list | None:
     return None
 
 
-def serving_graph(learn: Any, n: int = 2) -> tuple[ServingGraph, ServingSpec, dict]:
-    """The graph module of `learn`'s inference path (on the CPU, in eval mode), its spec and the sidecar description."""
+def serving_graph(learn: Any, n: int = 2, **options: Any) -> tuple[ServingGraph, ServingSpec, dict]:
+    """The graph module of `learn`'s inference path (on the CPU, in eval mode), its spec and the sidecar description.
+
+    `options` go to the loader's `serving_spec` (e.g. `text_len` for text).
+    """
     dl = _inference_loader(learn)
     if dl is None:
         raise TrainError("export: the learner has no data loaders to describe its inputs")
     own = getattr(dl, "serving_spec", None)
-    spec = own(n) if own is not None else _pipeline_spec(dl, learn.n_inp, n)
+    if own is not None:
+        spec = own(n, **options)
+    elif options:
+        raise TrainError(
+            f"export: options {sorted(options)} were given, but the inference loader {type(dl).__name__} "
+            "takes none (only a loader with serving_spec does, e.g. text's text_len)"
+        )
+    else:
+        spec = pipeline_spec(dl, learn.n_inp, n)
     graph = ServingGraph(spec.module, learn.model, learn.loss_func).cpu().eval()
+    if hasattr(learn.model, "reset"):
+        learn.model.reset()  # no state carried over from the last batch into the trace
     sidecar = {
         "format": SIDECAR_FORMAT,
         "version": SIDECAR_VERSION,

@@ -1,4 +1,4 @@
-"""The error raised when a feature needs an optional extra of layered-train that is not installed."""
+"""Optional extras of layered-train (onnx, mlflow, wandb, tensorboard): the error naming the one to install."""
 
 from __future__ import annotations
 
