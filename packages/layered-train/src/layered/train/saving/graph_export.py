@@ -26,8 +26,8 @@ from typing import Any
 import torch
 
 from layered.core.atomic import atomic_write
-from layered.train.extras import missing_extra
 from layered.train.errors import TrainError
+from layered.train.extras import missing_extra
 from layered.train.saving.serving import ServingGraph, ServingSpec, serving_graph
 
 __all__ = ["export_onnx", "export_program", "load_program", "onnx_session", "read_sidecar", "sidecar_file"]
