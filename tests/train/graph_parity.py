@@ -20,7 +20,7 @@ def onnx_runtime():
 
 
 def assert_close(got, expected, what):
-    got = torch.as_tensor(np.asarray(got))
+    got = got.detach() if isinstance(got, torch.Tensor) else torch.as_tensor(np.asarray(got))
     assert tuple(got.shape) == tuple(expected.shape), (
         f"{what}: shape {tuple(got.shape)}, expected {tuple(expected.shape)}"
     )

@@ -144,12 +144,8 @@ def _name(obj: Any) -> str:
 
 def pipeline_spec(dl: Any, n_inp: int, n: int) -> ServingSpec:
     """The spec of a pipeline loader, from the hooks of its transforms (see the module's docstring)."""
-    for stage in ("after_item", "after_batch"):
-        if not hasattr(getattr(dl, stage, None), "fs"):
-            raise TrainError(
-                f"export: the inference loader {type(dl).__name__} has no {stage} pipeline and no "
-                "serving_spec(n); give it serving_spec, or export the model yourself"
-            )
+    if not all(hasattr(getattr(dl, stage, None), "fs") for stage in ("after_item", "after_batch")):
+        return _plain_loader_spec(dl, n_inp, n)
     inputs = raw_batch(dl, n)[:n_inp]
     types = tuple(type(x) for x in inputs)
     split = getattr(dl, "split_idx", None)
@@ -195,6 +191,24 @@ def pipeline_spec(dl: Any, n_inp: int, n: int) -> ServingSpec:
     return ServingSpec(names, tuple(_plain(x) for x in inputs), _Chain(steps), described, dynamic)
 
 
+def _plain_loader_spec(dl: Any, n_inp: int, n: int) -> ServingSpec:
+    """A loader without layered pipelines (a torch DataLoader): its batches are the model's inputs as they are."""
+    try:
+        b = next(iter(dl))
+    except Exception as e:
+        raise TrainError(
+            f"export: no batch could be read from the inference loader {type(dl).__name__} "
+            f"({type(e).__name__}: {e}) to trace the graph with"
+        ) from e
+    b = b if isinstance(b, (tuple, list)) else (b,)
+    inputs = tuple(_plain(x)[:n] for x in b[: n_inp if len(b) > 1 else 1])
+    if not all(isinstance(x, torch.Tensor) for x in inputs):
+        raise TrainError(f"export: the inputs of a batch of {type(dl).__name__} are not all tensors")
+    names = [f"input_{i}" for i in range(len(inputs))]
+    outside = {"note": "a plain loader: the graph takes the model's inputs as the loader gives them"}
+    return ServingSpec(names, inputs, _Chain([]), outside, [{} for _ in inputs])
+
+
 def _inference_loader(learn: Any) -> Any:
     loaders = getattr(learn.dls, "loaders", None)
     if loaders:
@@ -230,6 +244,7 @@ def decoding_rule(learn: Any, classes: list | None = None) -> dict:
         rule["y_range"] = y_range
     vocab = getattr(learn.dls, "vocab", None)
     vocab = classes if vocab is None else vocab
+    vocab = _target_vocab(learn) if vocab is None else vocab
     if vocab is not None:
         vocab = _json_safe(list(vocab))
         if vocab and isinstance(
@@ -238,6 +253,18 @@ def decoding_rule(learn: Any, classes: list | None = None) -> dict:
             vocab = vocab[-1]
         rule["classes"] = vocab
     return rule
+
+
+def _target_vocab(learn: Any) -> list | None:
+    """The vocabulary of the last target's transforms (a `Categorize`), for loaders that do not name it."""
+    dl = _inference_loader(learn)
+    tls = getattr(getattr(dl, "dataset", None), "tls", None)
+    if not tls or len(tls) <= learn.n_inp:
+        return None
+    for f in getattr(getattr(tls[-1], "tfms", None), "fs", []):
+        if getattr(f, "vocab", None) is not None:
+            return list(f.vocab)
+    return None
 
 
 def _y_range(model: nn.Module) -> list | None:
