@@ -5,6 +5,9 @@ from layered.core.lazy import lazy_face
 _WHERE = {
     "ChannelsLast": "layered.train.callbacks.channels_last",
     "CSVLogger": "layered.train.callbacks.csv_logger",
+    "ExperimentCallback": "layered.train.callbacks.experiment",
+    "epoch_values": "layered.train.callbacks.experiment",
+    "fit_params": "layered.train.callbacks.experiment",
     "GradientAccumulation": "layered.train.callbacks.gradient",
     "GradientClip": "layered.train.callbacks.gradient",
     "LRFinder": "layered.train.callbacks.lr_finder",
@@ -20,6 +23,7 @@ _WHERE = {
     "CutMix": "layered.train.callbacks.mixup",
     "MixLoss": "layered.train.callbacks.mixup",
     "MixUp": "layered.train.callbacks.mixup",
+    "MLflowCallback": "layered.train.callbacks.mlflow_logger",
     "ParamScheduler": "layered.train.callbacks.param_scheduler",
     "ProgressCallback": "layered.train.callbacks.progress",
     "Recorder": "layered.train.callbacks.recorder",
@@ -31,6 +35,7 @@ _WHERE = {
     "TerminateOnNaNCallback": "layered.train.callbacks.tracker",
     "TrackerCallback": "layered.train.callbacks.tracker",
     "TrainEvalCallback": "layered.train.callbacks.train_eval",
+    "WandbCallback": "layered.train.callbacks.wandb_logger",
 }
 
 __all__ = list(_WHERE)
