@@ -1,6 +1,9 @@
 """ONNX and torch.export of vision learners: the whole inference path, parity with get_preds (issue 17)."""
 
 import functools
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -115,3 +118,22 @@ def test_unet_segmentation_matches_get_preds(tmp_path):
     sidecar = check(learn, files[:3], tmp_path / "out")
     assert sidecar["decoding"]["classes"] == ["bg", "fg"]
     assert sidecar["decoding"]["decoded"] == "argmax(preds, axis=1)"
+
+
+def test_the_example_serving_script_predicts_what_predict_does(images, tmp_path):
+    """examples/serve_png.py (onnxruntime, PIL, numpy and the sidecar only) on PNGs that need the centred crop."""
+    onnx_runtime()
+    root, files = images
+    set_seed(0)
+    learn = vision_learner(classifier_dls(root), tiny_xresnet, pretrained=False, path=tmp_path)
+    graph = learn.export_onnx("digits.onnx")
+    script = Path(__file__).resolve().parents[2] / "examples" / "serve_png.py"
+    for file in files[:2] + files[-2:]:
+        out = subprocess.run(
+            [sys.executable, str(script), str(graph), str(file)], capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        label, prob = out.stdout.split()
+        expected_label, index, probs = learn.predict(file)
+        assert label == expected_label
+        assert float(prob) == pytest.approx(float(probs[int(index)]), abs=1e-4)
