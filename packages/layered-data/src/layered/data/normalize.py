@@ -111,4 +111,6 @@ class _Standardize(torch.nn.Module):
         self.register_buffer("std", std.detach().cpu().float().clone())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not x.is_floating_point():  # as `Normalize` leaves integer tensors alone (known when traced)
+            return x
         return (x - self.mean) / self.std

@@ -28,6 +28,7 @@ from torch import nn
 
 from layered.core.registry import registered_name
 from layered.train.errors import TrainError
+from layered.train.losses.flattened import BaseLossFlat, BCEWithLogitsLossFlat, _SoftmaxLossFlat
 
 __all__ = [
     "PerInput",
@@ -230,14 +231,18 @@ def decoding_rule(learn: Any, classes: list | None = None) -> dict:
     """How the graph's `preds` and `decoded` relate to the model's output, and what `decoded` means."""
     loss = learn.loss_func
     rule: dict = {"loss": type(loss).__name__}
-    name = type(loss).__name__
     axis = getattr(loss, "axis", -1)
-    if hasattr(loss, "thresh") and "BCE" in name:
+    if isinstance(loss, BCEWithLogitsLossFlat):
         rule.update(preds="sigmoid(model output)", decoded=f"preds > {loss.thresh}", thresh=loss.thresh)
-    elif "CrossEntropy" in name or "Focal" in name or "LabelSmoothing" in name:
+    elif isinstance(loss, _SoftmaxLossFlat):
         rule.update(preds=f"softmax(model output, axis={axis})", decoded=f"argmax(preds, axis={axis})")
     else:
-        rule.update(preds="model output", decoded="preds")
+        name, own = type(loss).__name__, {}
+        for method in ("activation", "decodes"):  # a loss of the user's: its own methods are traced
+            found = getattr(type(loss), method, None)
+            own[method] = found is not None and found is not getattr(BaseLossFlat, method)
+        rule["preds"] = f"{name}.activation(model output)" if own["activation"] else "model output"
+        rule["decoded"] = f"{name}.decodes(preds)" if own["decodes"] else "preds"
     rule["axis"] = axis
     y_range = _y_range(learn.model)
     if y_range is not None:
