@@ -4,14 +4,16 @@
 describes what stays outside the graph. The data says what its preprocessing is, through two
 optional hooks that keep this module free of any application's types:
 
-- an inference loader may define `serving_spec(n) -> ServingSpec` and describe everything itself
-  (the tabular and collab loaders do: their batches come from processed columns);
+- an inference loader may define `serving_spec(n, **options) -> ServingSpec` and describe
+  everything itself (the tabular and collab loaders do: their batches come from processed
+  columns; the text loader does: its token ids are padded to a fixed length);
 - otherwise, for a pipeline loader (`TfmdDL`), the raw batch is the batch before `after_batch`,
   each transform of `after_item` may define `serving_step() -> dict` (a JSON description of what
   a server must do to an item: decode, resize, tokenize) and `serving_module(types)` (a module
   run first in the graph, e.g. resizing to the training size), and each transform of
   `after_batch` that runs at inference must define `serving_module(types)`, returning one
-  `nn.Module` or None per input position. A batch transform without it is refused, by name.
+  `nn.Module` or None per input position. A batch transform without it is refused, by name;
+- a loader with no layered pipelines (a torch `DataLoader`) gives its batches' inputs as they are.
 
 The graph's outputs are `preds` (the loss function's activation of the model's output: what
 `get_preds` returns) and `decoded` (its `decodes`: class index, thresholded labels or the value).
