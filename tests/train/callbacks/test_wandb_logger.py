@@ -42,7 +42,7 @@ def _items(items) -> dict:
 
 
 def test_a_fit_is_logged_offline_with_config_history_tags_and_the_model(tmp_path, monkeypatch):
-    pytest.importorskip("wandb", reason="WandbCallback needs wandb: pip install layered-train[wandb]")
+    wandb = pytest.importorskip("wandb", reason="WandbCallback needs wandb: pip install layered-train[wandb]")
     from layered.train.callbacks.wandb_logger import WandbCallback
 
     monkeypatch.setenv("WANDB_MODE", "offline")  # and no network, ever
@@ -55,6 +55,7 @@ def test_a_fit_is_logged_offline_with_config_history_tags_and_the_model(tmp_path
     learn.remove_cbs(learn.progress)
     cb = WandbCallback(project="layered-tests", name="offline-run", dir=tmp_path, tags={"purpose": "test"})
     learn.fit_one_cycle(2, 0.05, cbs=cb)
+    wandb.teardown()  # W&B's service process writes the run file: stopping it flushes the file
     (file,) = tmp_path.glob("wandb/offline-run-*/run-*.wandb")
     records = run_records(file)
     by_kind = {}
