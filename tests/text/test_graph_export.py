@@ -10,7 +10,6 @@ from layered.core.seed import set_seed
 from layered.text.awd_lstm import AWD_LSTM
 from layered.text.learner import text_classifier_learner
 from layered.text.serving import pad_tokens
-from layered.train.saving.graph_export import read_sidecar
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_export import CFG, NEW_TEXTS, dataloaders
@@ -35,13 +34,15 @@ def test_awd_lstm_classifier_matches_get_preds(tmp_path):
     learn = text_classifier_learner(dls, AWD_LSTM, seq_len=8, config=CFG, pretrained=False, path=tmp_path)
     texts = [*NEW_TEXTS, "the dog sees the cat", "a fox"]
     dl = learn.dls.test_dl(texts)
-    learn.export_onnx("probe.onnx", text_len=TEXT_LEN)
-    sidecar = read_sidecar(tmp_path / "probe.onnx")
-    assert sidecar["outside"]["padding"]["text_len"] == TEXT_LEN
+
+    def served(sidecar):
+        assert sidecar["outside"]["padding"]["text_len"] == TEXT_LEN
+        tokens = served_tokens(dl, sidecar)
+        # the texts have different lengths: the padding differs from get_preds' batches, the outputs must not
+        assert tokens.shape == (5, TEXT_LEN) and len({int((r != 1).sum()) for r in tokens}) > 1
+        return (tokens,)
+
+    sidecar = assert_graph_parity(learn, dl, served, tmp_path, text_len=TEXT_LEN)
+    assert sidecar["inputs"] == [{"name": "tokens", "dtype": "int64", "shape": ["batch", TEXT_LEN]}]
     assert sidecar["outside"]["vocab"] == list(learn.dls.vocab[0])
     assert sidecar["decoding"]["classes"] == ["pet", "wild"]
-    tokens = served_tokens(dl, sidecar)
-    # the texts have different lengths: the padding differs from get_preds' batches, the outputs must not
-    assert tokens.shape == (5, TEXT_LEN) and len({int((r != 1).sum()) for r in tokens}) > 1
-    sidecar = assert_graph_parity(learn, dl, (tokens,), tmp_path, text_len=TEXT_LEN)
-    assert sidecar["inputs"] == [{"name": "tokens", "dtype": "int64", "shape": ["batch", TEXT_LEN]}]

@@ -34,15 +34,17 @@ def assert_close(got, expected, what):
 def assert_graph_parity(learn, dl, inputs, tmp_path, fname="model", **options):
     """Export `learn` both ways; on `inputs` (the raw batch of `dl`) each gives get_preds' preds and decoded within 1e-4.
 
-    `options` go to both exports (text: `text_len`). Returns the ONNX sidecar.
+    `inputs` is a tuple of tensors, or a function of the sidecar that builds them as a server
+    would. `options` go to both exports (text: `text_len`). Returns the ONNX sidecar.
     """
     ort = onnx_runtime()
     preds, _, decoded = learn.get_preds(dl=dl, with_decoded=True)
     learn.path = tmp_path
     onnx_file = learn.export_onnx(f"{fname}.onnx", **options)
     program_file = learn.export_program(f"{fname}.pt2", **options)
-    assert len(inputs[0]) != 2, "parity must be checked at a batch size other than the traced one (2)"
     sidecar = read_sidecar(onnx_file)
+    inputs = inputs(sidecar) if callable(inputs) else inputs
+    assert len(inputs[0]) != 2, "parity must be checked at a batch size other than the traced one (2)"
     names = [i["name"] for i in sidecar["inputs"]]
     assert all(i["shape"][0] == "batch" for i in sidecar["inputs"])
     session = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
