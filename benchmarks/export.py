@@ -8,7 +8,14 @@ registered parts, fill the weights), next to `torch.save` / `torch.load(weights_
 the same model's state dict; and both file sizes. Timed in turn, median over repeats.
 Targets: load ≤1.5× the plain state-dict load, file ≤1.05× its size.
 
-Run: python benchmarks/export.py [--repeats R]
+Second section (issue 17), serving the same vision learner from `learn.export_onnx`: onnxruntime
+(CPU, 1 thread) against `learn.predict` for one PNG and against `learn.get_preds` for a batch of
+64 PNGs. Both sides start from the files: the onnxruntime side decodes and resizes them with PIL
+as `examples/serve_png.py` does, then runs the graph (which scales, normalizes, runs the model,
+softmax and argmax); the layered side runs its item pipeline, batch transforms and model. The
+graph alone on an already decoded batch is shown too. Needs `pip install layered-train[onnx]`.
+
+Run: python benchmarks/export.py [--repeats R] [--section export|onnx|all]
 """
 
 from __future__ import annotations
@@ -99,18 +106,83 @@ def measure(name: str, learn, folder: Path, repeats: int) -> list[list[str]]:
     ]  # fmt: skip
 
 
+def _served_pixels(files: list[Path], sidecar: dict) -> np.ndarray:
+    """PNG files decoded and resized with PIL as the sidecar says (see examples/serve_png.py): N×C×H×W uint8."""
+    from PIL import Image
+
+    h, w = next(step["size"] for step in sidecar["outside"]["item_steps"] if "size" in step)
+    out = []
+    for file in files:
+        im = Image.open(file).convert("RGB")
+        s = min(im.width / w, im.height / h)
+        box = (
+            (im.width - w * s) / 2,
+            (im.height - h * s) / 2,
+            (im.width + w * s) / 2,
+            (im.height + h * s) / 2,
+        )
+        if im.size != (w, h):
+            im = im.resize((w, h), Image.Resampling.BILINEAR, box=box)
+        out.append(np.asarray(im, dtype=np.uint8).transpose(2, 0, 1))
+    return np.stack(out)
+
+
+def measure_onnx(learn, folder: Path, repeats: int) -> list[list[str]]:
+    """Rows for serving: onnxruntime on PNG files against predict (one) and get_preds (64)."""
+    import onnxruntime
+
+    from layered.train.saving.graph_export import read_sidecar
+
+    graph = learn.export_onnx("digits.onnx")
+    sidecar = read_sidecar(graph)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+    files = list(learn.dls.valid_ds.items[:64])
+    test_dl = learn.dls.test_dl(files, bs=64)
+    batch = _served_pixels(files, sidecar)
+    one = lambda: session.run(["preds", "decoded"], {"image": _served_pixels(files[:1], sidecar)})
+    many = lambda: session.run(["preds", "decoded"], {"image": _served_pixels(files, sidecar)})
+    single = interleaved({"onnx": one, "predict": lambda: learn.predict(files[0])}, number=5, repeats=repeats)
+    batched = interleaved(
+        {
+            "onnx": many,
+            "get_preds": lambda: learn.get_preds(dl=test_dl),
+            "graph only": lambda: session.run(["preds", "decoded"], {"image": batch}),
+        },
+        number=1,
+        repeats=repeats,
+    )
+    return [
+        ["1 PNG: onnxruntime (decode + graph) vs predict", fmt_time(single["onnx"]), fmt_time(single["predict"]),
+         f"{single['predict'] / single['onnx']:.1f}×"],
+        ["64 PNGs: onnxruntime (decode + graph) vs get_preds", fmt_time(batched["onnx"]),
+         fmt_time(batched["get_preds"]), f"{batched['get_preds'] / batched['onnx']:.1f}×"],
+        ["64 decoded images: graph only vs get_preds", fmt_time(batched["graph only"]),
+         fmt_time(batched["get_preds"]), f"{batched['get_preds'] / batched['graph only']:.1f}×"],
+    ]  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--section", choices=("export", "onnx", "all"), default="all")
     args = parser.parse_args()
     torch.set_num_threads(1)
     set_seed(0)
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for name, build in (("vision xresnet18", vision), ("tabular", tabular)):
-            rows += measure(name.split()[0], build(folder), folder, args.repeats)
-    print_table(["learner", "what", "layered", "plain torch", "ratio", "target", "verdict"], rows)
+        if args.section in ("export", "all"):
+            rows = []
+            for name, build in (("vision xresnet18", vision), ("tabular", tabular)):
+                rows += measure(name.split()[0], build(folder), folder, args.repeats)
+            print_table(["learner", "what", "layered", "plain torch", "ratio", "target", "verdict"], rows)
+        if args.section in ("onnx", "all"):
+            rows = measure_onnx(vision(folder), folder, args.repeats)
+            print()
+            print_table(
+                ["serving the vision learner", "onnxruntime", "layered", "layered / onnxruntime"], rows
+            )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 A distribution may import a third-party package that it declares itself or that a layered
 distribution it depends on declares (the layers add to each other), and may import only the
-layered parts in that same chain. Usage: python scripts/check_dependencies.py
+layered parts in that same chain. A package of one of its optional extras
+(`[project.optional-dependencies]`) may be imported only inside a function, where it is used, so
+that importing the distribution never needs the extra. Usage: python scripts/check_dependencies.py
 """
 
 from __future__ import annotations
@@ -20,13 +22,25 @@ __all__ = ["imported_modules", "main", "undeclared_imports"]
 
 def imported_modules(source: Path) -> list[tuple[Path, int, str]]:
     """Every absolute import under `source` as (file, line, dotted module name)."""
+    return [(path, line, module) for path, line, module, _ in _imports(source)]
+
+
+def _imports(source: Path) -> list[tuple[Path, int, str, bool]]:
+    """Every absolute import under `source` as (file, line, dotted module name, inside a function)."""
     found = []
     for path in sorted(source.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        lazy = {
+            id(n)
+            for f in ast.walk(tree)
+            if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+            for n in ast.walk(f)
+        }
+        for node in ast.walk(tree):
             if isinstance(node, ast.Import):
-                found += [(path, node.lineno, alias.name) for alias in node.names]
+                found += [(path, node.lineno, alias.name, id(node) in lazy) for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                found.append((path, node.lineno, node.module))
+                found.append((path, node.lineno, node.module, id(node) in lazy))
     return found
 
 
@@ -46,10 +60,11 @@ def undeclared_imports(dist: Distribution, dists: dict[str, Distribution] | None
     dists = distributions() if dists is None else dists
     chain = _closure(dist, dists)
     declared = set().union(*(d.dependency_names for d in chain))
+    optional = {name: (d.name, extra) for d in chain for name, extra in d.optional_names.items()}
     parts = {d.import_name for d in chain}
     owners = {k: [n.lower().replace("_", "-") for n in v] for k, v in packages_distributions().items()}
     problems = []
-    for path, line, module in imported_modules(dist.source):
+    for path, line, module, lazy in _imports(dist.source):
         top = module.split(".")[0]
         where = f"{path.relative_to(dist.folder)}:{line}"
         if top == "layered":
@@ -58,7 +73,14 @@ def undeclared_imports(dist: Distribution, dists: dict[str, Distribution] | None
                 problems.append(f"{dist.name}: {where} imports {module}, but layered.{part} is not below it")
         elif top not in sys.stdlib_module_names and top != "__future__":
             names = owners.get(top, [top.lower()])
-            if not declared.intersection(names):
+            extra = next((optional[n] for n in names if n in optional), None)
+            if extra is not None and not declared.intersection(names):
+                if not lazy:
+                    problems.append(
+                        f"{dist.name}: {where} imports {top} at module level, but it is only in the "
+                        f"optional extra {extra[0]}[{extra[1]}]: import it inside the function that uses it"
+                    )
+            elif not declared.intersection(names):
                 problems.append(
                     f"{dist.name}: {where} imports {top} (distribution {names[0]}), "
                     f"which neither {dist.name} nor the layers under it declare"

@@ -39,6 +39,8 @@ class Distribution:
         self.name: str = self.meta["name"]
         self.version: str = self.meta["version"]
         self.requirements: list[str] = list(self.meta.get("dependencies", []))
+        # extra name -> its requirements (`pip install layered-train[onnx]`)
+        self.extras: dict[str, list[str]] = dict(self.meta.get("optional-dependencies", {}))
         self.import_name = LAYERS[self.name]
         self.source = folder / "src" / "layered" / self.import_name
 
@@ -46,6 +48,11 @@ class Distribution:
     def dependency_names(self) -> set[str]:
         """Normalised names of the declared dependencies."""
         return {requirement_name(r) for r in self.requirements}
+
+    @property
+    def optional_names(self) -> dict[str, str]:
+        """Normalised names of the packages of the optional extras, each mapped to its extra's name."""
+        return {requirement_name(r): extra for extra, reqs in self.extras.items() for r in reqs}
 
     @property
     def sibling_names(self) -> set[str]:

@@ -143,3 +143,23 @@ def test_dependency_check_catches_undeclared_imports(tmp_path):
     assert any("imports requests" in p for p in problems)
     assert any("imports sklearn (distribution scikit-learn)" in p for p in problems)
     assert any("layered.train is not below it" in p for p in problems)
+
+
+def test_an_optional_extra_may_be_imported_only_inside_a_function(tmp_path):
+    dists = distributions()
+    assert dists["layered-train"].optional_names["onnxruntime"] == "onnx"
+    copy = tmp_path / "layered-train"
+    shutil.copytree(dists["layered-train"].folder, copy)
+    (copy / "src/layered/train/planted.py").write_text(
+        textwrap.dedent("""
+            import mlflow
+
+            def lazy():
+                import wandb
+                import onnxruntime
+        """)
+    )
+    dists["layered-train"] = Distribution(copy)
+    problems = undeclared_imports(dists["layered-train"], dists)
+    assert len(problems) == 1, problems
+    assert "imports mlflow at module level" in problems[0] and "layered-train[mlflow]" in problems[0]

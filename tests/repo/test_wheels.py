@@ -46,4 +46,12 @@ def test_wheel_requires_exactly_what_pyproject_declares(wheels, name):
         meta = Parser().parsestr(zf.read(meta_name).decode())
     assert meta["Name"] == name
     assert meta["Version"] == DISTS[name].version
-    assert sorted(meta.get_all("Requires-Dist") or []) == sorted(DISTS[name].requirements)
+    requires = meta.get_all("Requires-Dist") or []
+    base = [r for r in requires if "extra ==" not in r]
+    assert sorted(base) == sorted(DISTS[name].requirements)
+    # each optional extra's requirements, marked with the extra they belong to
+    extras = {
+        (r.split(";")[0].strip(), r.split("extra ==")[1].strip(" '\"")) for r in requires if "extra ==" in r
+    }
+    declared = {(req, extra) for extra, reqs in DISTS[name].extras.items() for req in reqs}
+    assert extras == declared

@@ -60,3 +60,32 @@ def test_logs_batches_epochs_and_hypers(tmp_path, monkeypatch):
     assert "epoch/time" not in writer.scalars
     assert len(writer.graphs) == 1 and writer.graphs[0][0] is learn.model
     assert writer.graphs[0][1][0].shape == (16, 4)
+
+
+def test_the_event_files_hold_what_was_logged(tmp_path):
+    """With the real SummaryWriter: the event files on disk, read back with TensorBoard's own reader."""
+    pytest.importorskip(
+        "tensorboard", reason="TensorBoardCallback needs tensorboard: pip install layered-train[tensorboard]"
+    )
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    dls, _ = linear_task(n_train=64, n_valid=32, bs=16)
+    learn = Learner(dls, nn.Linear(4, 1), loss_func=MSELossFlat(), metrics=rmse, lr=0.01, path=tmp_path)
+    learn.logger = lambda *a, **k: None
+    learn.remove_cbs(learn.progress)
+    learn.fit(2, cbs=TensorBoardCallback(log_dir=tmp_path / "tb"))
+    assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
+    events = EventAccumulator(str(tmp_path / "tb"))
+    events.Reload()
+    scalars = events.Tags()["scalars"]
+    assert {"train/loss", "train/smooth_loss", "hypers/lr_0", "epoch/valid_loss", "epoch/rmse"} <= set(
+        scalars
+    )
+    losses = events.Scalars("train/smooth_loss")
+    assert [e.step for e in losses] == list(range(1, 9))
+    assert [e.value for e in losses] == pytest.approx(learn.recorder.losses, rel=1e-6)  # stored as float32
+    for col, name in ((0, "train_loss"), (1, "valid_loss"), (2, "rmse")):
+        logged = events.Scalars(f"epoch/{name}")
+        assert [e.step for e in logged] == [0, 1]
+        assert [e.value for e in logged] == pytest.approx([v[col] for v in learn.recorder.values], rel=1e-6)
+    assert [e.value for e in events.Scalars("hypers/lr_0")] == pytest.approx([0.01] * 8)

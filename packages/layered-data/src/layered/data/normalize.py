@@ -84,3 +84,33 @@ class Normalize(ItemTransform):
 
     def decodes(self, b):
         return self._map(b, lambda x: x * self.std.to(x.device) + self.mean.to(x.device))
+
+    def serving_module(self, types: tuple) -> list:
+        """Per input position of a batch of `types`: this normalization as a module where it applies, else None.
+
+        Used by graph exports (ONNX, `torch.export`) to put the normalization inside the graph.
+        """
+        if self.mean is None or self.std is None:
+            raise DataError(
+                f"{type(self).__name__} has no statistics yet: set it up (build the DataLoaders) first"
+            )
+        return [
+            _Standardize(self.mean, self.std)
+            if i < self.n_inp and (self.types is None or (isinstance(t, type) and issubclass(t, self.types)))
+            else None
+            for i, t in enumerate(types)
+        ]
+
+
+class _Standardize(torch.nn.Module):
+    """`(x - mean) / std` with constant statistics, as `Normalize.encodes` computes it."""
+
+    def __init__(self, mean: torch.Tensor, std: torch.Tensor):
+        super().__init__()
+        self.register_buffer("mean", mean.detach().cpu().float().clone())
+        self.register_buffer("std", std.detach().cpu().float().clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not x.is_floating_point():  # as `Normalize` leaves integer tensors alone (known when traced)
+            return x
+        return (x - self.mean) / self.std

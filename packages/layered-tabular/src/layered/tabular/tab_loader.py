@@ -52,6 +52,12 @@ class TabDataLoader(DataLoader):
         self._arrays = None if self.in_memory is False else dataset.tensors
         self.n = len(dataset) if n is None else n
 
+    def serving_spec(self, n: int) -> Any:
+        """What a graph export (ONNX, `torch.export`) needs: raw columns in, the procs' numeric work inside the graph."""
+        from layered.tabular.serving import tabular_serving_spec  # only exports need it
+
+        return tabular_serving_spec(self, n)
+
     # ---- decoding ---------------------------------------------------------------------
     def _frame(self, b: tuple, max_n: int | None = None) -> pd.DataFrame:
         """The processed values of a batch (its first `max_n` rows) as a DataFrame, one column per name."""

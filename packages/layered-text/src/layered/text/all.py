@@ -21,6 +21,7 @@ from layered.text.lm_loader import *
 from layered.text.models import *
 from layered.text.numericalize import *
 from layered.text.rules import *
+from layered.text.serving import *
 from layered.text.show import *
 from layered.text.sorted_loader import *
 from layered.text.tokenize import *

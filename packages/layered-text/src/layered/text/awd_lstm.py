@@ -208,7 +208,9 @@ class AWD_LSTM(nn.Module):
                 f"got shape {tuple(inp.shape)}"
             )
         output = self.input_dp(inp if from_embeds else self.encoder_dp(inp))
-        hidden = self.hidden if self.hidden is not None and self.hidden[0][0].shape[1] == len(inp) else None
+        hidden = (
+            self.hidden if self.hidden is not None and self.hidden[0][0].shape[1] == inp.shape[0] else None
+        )
         new_hidden = []
         for i, (rnn, hid_dp) in enumerate(zip(self.rnns, self.hidden_dps)):
             output, state = rnn(output, None if hidden is None else hidden[i])

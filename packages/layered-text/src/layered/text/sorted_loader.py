@@ -147,6 +147,12 @@ class SortedDL(TfmdDL):
         batches = [first, *self.shuffle_fn(batches), *last]
         return [i for b in batches for i in b]
 
+    def serving_spec(self, n: int, text_len: int | None = None) -> Any:
+        """What a graph export needs: token ids padded to `text_len` in, tokenizer and vocabulary described."""
+        from layered.text.serving import text_serving_spec  # only exports need it
+
+        return text_serving_spec(self, n, text_len)
+
     def new(self, dataset: Any = None, **changes: Any) -> SortedDL:
         """A copy over another dataset (its lengths are read) or with other settings."""
         dl = super().new(dataset, **{k: v for k, v in changes.items() if k != "res"})

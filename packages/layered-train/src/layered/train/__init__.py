@@ -9,6 +9,7 @@ _NAMES = """
 callback: Callback CallbackOrderError CancelBackwardException CancelBatchException CancelEpochException CancelFitException CancelStepException CancelTrainException CancelValidException EVENTS event_handlers sort_callbacks
 distributed: DistributedDL DistributedTrainer barrier_distrib distrib_ctx num_distrib rank_distrib setup_distrib teardown_distrib unwrap_model
 errors: TrainError
+extras: missing_extra
 gather: GatherPredsCallback
 interpret: ClassificationInterpretation Interpretation
 learner: Learner MODEL_FORMAT load_learner

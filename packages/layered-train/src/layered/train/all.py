@@ -4,10 +4,12 @@ from layered.data.all import *
 from layered.train.callback import *
 from layered.train.callbacks.channels_last import *
 from layered.train.callbacks.csv_logger import *
+from layered.train.callbacks.experiment import *
 from layered.train.callbacks.gradient import *
 from layered.train.callbacks.lr_finder import *
 from layered.train.callbacks.mixed_precision import *
 from layered.train.callbacks.mixup import *
+from layered.train.callbacks.mlflow_logger import *
 from layered.train.callbacks.param_scheduler import *
 from layered.train.callbacks.progress import *
 from layered.train.callbacks.recorder import *
@@ -15,8 +17,10 @@ from layered.train.callbacks.show_graph import *
 from layered.train.callbacks.tensorboard import *
 from layered.train.callbacks.tracker import *
 from layered.train.callbacks.train_eval import *
+from layered.train.callbacks.wandb_logger import *
 from layered.train.distributed import *
 from layered.train.errors import *
+from layered.train.extras import *
 from layered.train.gather import *
 from layered.train.interpret import *
 from layered.train.learner import *
@@ -43,5 +47,7 @@ from layered.train.optim.torch_optimizer import *
 from layered.train.saving.artifact import *
 from layered.train.saving.checkpoint import *
 from layered.train.saving.export import *
+from layered.train.saving.graph_export import *
+from layered.train.saving.serving import *
 from layered.train.saving.state_file import *
 from layered.train.test_time_augmentation import *

@@ -607,6 +607,25 @@ class Learner:
         barrier_distrib()
         return file
 
+    def export_onnx(self, fname: str | Path = "model.onnx", **kwargs) -> Path:
+        """Write preprocessing, model and decoding as one ONNX graph plus a JSON sidecar, for serving without layered.
+
+        Needs `pip install layered-train[onnx]`; see `layered.train.saving.graph_export.export_onnx`.
+        """
+        from layered.train.saving.graph_export import export_onnx
+
+        file = export_onnx(self, fname, **kwargs) if rank_distrib() == 0 else self.path / fname
+        barrier_distrib()
+        return file
+
+    def export_program(self, fname: str | Path = "model.pt2", **kwargs) -> Path:
+        """Write the same inference path as a `torch.export` program (`torch.export.load` reads it) plus a sidecar."""
+        from layered.train.saving.graph_export import export_program
+
+        file = export_program(self, fname, **kwargs) if rank_distrib() == 0 else self.path / fname
+        barrier_distrib()
+        return file
+
     # ---- precision, distribution and introspection (each the work of its own module) -------
     def to_fp16(self, **kwargs) -> Learner:
         """Train in mixed precision, float16 with a gradient scaler (`MixedPrecision`); returns self."""

@@ -25,6 +25,7 @@ from layered.vision.item_transforms import *
 from layered.vision.learner import *
 from layered.vision.lighting import *
 from layered.vision.normalize import *
+from layered.vision.serving import *
 from layered.vision.show import *
 from layered.vision.torchvision_components import *
 from layered.vision.torchvision_models import *

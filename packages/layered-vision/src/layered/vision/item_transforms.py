@@ -32,6 +32,7 @@ from layered.core.pipeline import Pipeline
 from layered.core.registry import register_serializable
 from layered.core.transform import DisplayedTransform, ItemTransform, Transform
 from layered.vision.errors import VisionError
+from layered.vision.serving import ResizeImages, ScaleImages, image_positions
 from layered.vision.types import (
     PILBase,
     PILImage,
@@ -164,6 +165,28 @@ class _Geometric(ItemTransform):
         args = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items() if not k.startswith("_"))
         return f"{self.name}({args})"
 
+    def serving_step(self) -> dict:
+        """What a server does to an image before an exported graph: this placement, at the training size."""
+        w, h = self.size
+        return {
+            "step": _SERVING_STEPS.get(type(self).__name__, type(self).__name__),
+            "size": [h, w],
+            "resample": Image.Resampling(self.resamples[0]).name.lower(),
+            "pad_mode": self.pad_mode,
+        }
+
+    def serving_module(self, types: tuple) -> list:
+        """Resize image inputs of any size to the training size in an exported graph (see `ResizeImages`)."""
+        w, h = self.size
+        return [ResizeImages((h, w)) if im else None for im in image_positions(types, TensorImage)]
+
+
+_SERVING_STEPS = {
+    "_AspectCrop": "center crop to the aspect of size, then resize",
+    "_Fixed": "resize (squish) or pad to the aspect of size, then resize",
+    "_Window": "center window of size, padded where smaller",
+}
+
 
 def _fit_crop(w: int, h: int, tw: int, th: int) -> tuple[float, float]:
     """The largest crop of aspect `tw/th` inside `w×h`."""
@@ -257,6 +280,14 @@ class _TrainThenAll(Pipeline):
     def order(self) -> int:
         """Where the parts sit among item transforms."""
         return self.fs[-1].order
+
+    def serving_step(self) -> dict:
+        """The inference part's description for an exported graph's sidecar."""
+        return self.fs[-1].serving_step()
+
+    def serving_module(self, types: tuple) -> list:
+        """The inference part's resize, in an exported graph."""
+        return self.fs[-1].serving_module(types)
 
 
 _Resamples = tuple[int, int]
@@ -415,6 +446,10 @@ class ImageToTensor(Transform):
 
     order = 5
 
+    def serving_step(self) -> dict:
+        """How a server turns the decoded image into the graph's input."""
+        return {"step": "to_tensor", "layout": "CHW (batched: NCHW)", "dtype": "uint8"}
+
     def encodes(self, x: PILImage) -> TensorImage:
         return _hwc(x).permute(2, 0, 1)
 
@@ -443,3 +478,7 @@ class IntToFloatTensor(DisplayedTransform):
 
     def decodes(self, x: TensorImage):
         return (x.float() * self.div).clamp(0, 255).round().to(torch.uint8)
+
+    def serving_module(self, types: tuple) -> list:
+        """Image inputs to float divided by `div`, in an exported graph."""
+        return [ScaleImages(self.div) if im else None for im in image_positions(types, TensorImage)]

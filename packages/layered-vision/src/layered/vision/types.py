@@ -182,10 +182,15 @@ class TensorImageBase(TensorBase):
 class TensorImage(TensorImageBase):
     """An image tensor `C×H×W` (a batch `N×C×H×W`): uint8 from files, float after `IntToFloatTensor`."""
 
+    serving_name = "image"  # the input's name in exported graphs
+    serving_decode = "decode the image file with PIL and convert it to RGB"
+
 
 @register_serializable
 class TensorImageBW(TensorImage):
     """A one-channel image tensor."""
+
+    serving_decode = "decode the image file with PIL and convert it to L (8-bit greyscale)"
 
     _show_args = {"cmap": "Greys_r"}
 

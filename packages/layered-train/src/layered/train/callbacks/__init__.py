@@ -6,10 +6,12 @@ from layered.core.lazy import lazy_face
 _NAMES = """
 channels_last: ChannelsLast
 csv_logger: CSVLogger
+experiment: ExperimentCallback epoch_values fit_params
 gradient: GradientAccumulation GradientClip
 lr_finder: LRFinder SuggestedLRs minimum slide steep valley
 mixed_precision: MixedPrecision to_bf16 to_fp16 to_fp32
 mixup: CutMix MixLoss MixUp
+mlflow_logger: MLflowCallback
 param_scheduler: ParamScheduler
 progress: ProgressCallback
 recorder: Recorder
@@ -17,6 +19,7 @@ show_graph: ShowGraph
 tensorboard: TensorBoardCallback
 tracker: EarlyStoppingCallback ReduceLROnPlateau SaveModelCallback TerminateOnNaNCallback TrackerCallback
 train_eval: TrainEvalCallback
+wandb_logger: WandbCallback
 """
 
 _PUBLIC, __getattr__, __dir__ = lazy_face(__name__, _NAMES)

@@ -6,7 +6,7 @@ import importlib.util
 from pathlib import Path
 
 from layered.train.callback import Callback
-from layered.train.errors import TrainError
+from layered.train.extras import missing_extra
 
 __all__ = ["TensorBoardCallback"]
 
@@ -14,10 +14,7 @@ __all__ = ["TensorBoardCallback"]
 def _summary_writer_class() -> type:
     """torch's SummaryWriter, or a TrainError saying how to install what it needs."""
     if importlib.util.find_spec("tensorboard") is None:
-        raise TrainError(
-            "TensorBoardCallback needs the 'tensorboard' package, which is not installed: "
-            "pip install tensorboard"
-        )
+        raise missing_extra("tensorboard", "tensorboard", "TensorBoardCallback")
     from torch.utils.tensorboard import SummaryWriter
 
     return SummaryWriter

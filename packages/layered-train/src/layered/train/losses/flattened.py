@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from layered.core.registry import register_serializable
+from layered.core.tensor_types import TensorBase
 from layered.train.errors import TrainError
 
 __all__ = [
@@ -48,7 +49,8 @@ def _check_reduction(reduction: str, owner: str) -> str:
 def _plain(t: torch.Tensor) -> torch.Tensor:
     # semantic subclasses (TensorCategory, TensorMask, ...) would route every torch op through
     # their __torch_function__; the loss only needs the numbers
-    return t if type(t) is torch.Tensor else t.as_subclass(torch.Tensor)
+    # (only those: a tracer's tensors, when a graph is exported, must pass through untouched)
+    return t.as_subclass(torch.Tensor) if isinstance(t, TensorBase) else t
 
 
 @register_serializable
