@@ -10,7 +10,7 @@ __all__ = ["Stopwatch", "check_floor", "fetch"]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
-from registry_data import fetch  # noqa: E402  (the project's tooling, not a distribution)
+from registry_data import fetch
 
 
 class Stopwatch:
@@ -29,6 +29,8 @@ def check_floor(name: str, value: float, floor: float, seconds: float, higher_is
     """Print the recipe's result line and exit non-zero when `value` is on the wrong side of `floor`."""
     ok = value >= floor if higher_is_better else value <= floor
     sign = ">=" if higher_is_better else "<="
-    print(f"RESULT {name}: {value:.4f} (floor {sign} {floor}) in {seconds:.0f} s -> {'ok' if ok else 'BELOW FLOOR'}")
+    print(
+        f"RESULT {name}: {value:.4f} (floor {sign} {floor}) in {seconds:.0f} s -> {'ok' if ok else 'BELOW FLOOR'}"
+    )
     if not ok:
         raise SystemExit(1)

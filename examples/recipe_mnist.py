@@ -68,7 +68,9 @@ def main() -> None:
     fnames = sorted(path.glob("*.png"))
     set_seed(args.seed)
     dls = ImageDataLoaders.from_name_re(path, fnames, NAME_PATTERN, valid_pct=0.2, seed=args.seed, bs=64)
-    print(f"{len(dls.train_ds)} training and {len(dls.valid_ds)} validation images, classes {list(dls.vocab)}")
+    print(
+        f"{len(dls.train_ds)} training and {len(dls.valid_ds)} validation images, classes {list(dls.vocab)}"
+    )
     learn = vision_learner(dls, xresnet18, pretrained=False, metrics=accuracy)
     with learn.no_bar():  # plain epoch rows: the output is often a CI log
         learn.fit_one_cycle(args.epochs, args.lr)

@@ -32,7 +32,16 @@ COLUMNS = [
     "relationship", "race", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country",
     "salary",
 ]  # fmt: skip
-CATS = ["workclass", "education", "marital-status", "occupation", "relationship", "race", "sex", "native-country"]
+CATS = [
+    "workclass",
+    "education",
+    "marital-status",
+    "occupation",
+    "relationship",
+    "race",
+    "sex",
+    "native-country",
+]
 CONTS = ["age", "fnlwgt", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
 
 

@@ -160,7 +160,11 @@ def _extract(archive: Path, member: str, target: Path) -> None:
     else:
         with tarfile.open(archive) as tf:
             found = next(
-                (m for m in tf.getmembers() if m.isfile() and (m.name == member or m.name.endswith("/" + member))),
+                (
+                    m
+                    for m in tf.getmembers()
+                    if m.isfile() and (m.name == member or m.name.endswith("/" + member))
+                ),
                 None,
             )
             if found is None:

