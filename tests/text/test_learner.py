@@ -133,7 +133,13 @@ def test_save_and_load_encoder_map_vocab_by_token(lm_dls, tmp_path):
         {"text": [*sentences(30, seed=1), "an owl hoots", "an owl sleeps"] * 2, "label": ["x", "y"] * 32}
     )
     dls = TextDataLoaders.from_df(
-        df, text_col="text", label_col="label", bs=8, min_freq=1, n_workers=0, seed=0  # 0: in this process
+        df,
+        text_col="text",
+        label_col="label",
+        bs=8,
+        min_freq=1,
+        n_workers=0,
+        seed=0,  # 0: in this process
     )
     clas = text_classifier_learner(dls, AWD_LSTM, config=CFG, pretrained=False, path=tmp_path)
     # as the docstring says: without weights loaded nothing is frozen; loading the encoder freezes
