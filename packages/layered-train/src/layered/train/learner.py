@@ -37,6 +37,7 @@ from layered.train.callbacks.mixed_precision import to_bf16, to_fp16, to_fp32
 from layered.train.callbacks.param_scheduler import ParamScheduler
 from layered.train.callbacks.progress import ProgressCallback
 from layered.train.callbacks.recorder import Recorder
+from layered.train.callbacks.tracker import TerminateOnNaNCallback
 from layered.train.callbacks.train_eval import TrainEvalCallback
 from layered.train.distributed import barrier_distrib, distrib_ctx, rank_distrib, unwrap_model
 from layered.train.errors import TrainError
@@ -396,8 +397,12 @@ class Learner:
         phase = "training" if self.training else "validation"
         warnings.warn(
             f"non-finite loss {self.loss.flatten()[:4].tolist()} at epoch {self.epoch}, batch {self.iter} "
-            f"({phase}); expected a finite number: lower the learning rate, check the inputs and targets, "
-            "or add TerminateOnNaNCallback to stop before the optimizer step",
+            f"({phase}); expected a finite number: lower the learning rate, check the inputs and targets"
+            + (
+                ""
+                if any(isinstance(c, TerminateOnNaNCallback) for c in self.cbs)
+                else ", or add TerminateOnNaNCallback to stop before the optimizer step"
+            ),
             RuntimeWarning,
             stacklevel=2,
         )
