@@ -18,3 +18,14 @@ def test_plain_torch_loaders_adopt_the_container():
         dls.show_batch()
     with pytest.raises(DataError, match="no validation loader"):
         DataLoaders(TorchDataLoader(ds)).valid
+
+
+def test_any_dataloaders_with_a_categorical_target_has_vocab_and_c():
+    from layered.data.categorize import Categorize
+    from layered.data.datasets import Datasets
+
+    dsets = Datasets(["b", "a", "b", "c"], [[lambda o: 1.0], [Categorize()]], splits=[[0, 1, 3], [2]])
+    dls = dsets.dataloaders(bs=2)
+    assert type(dls) is DataLoaders and list(dls.vocab) == ["a", "b", "c"] and dls.c == 3
+    plain = DataLoaders(torch.utils.data.DataLoader(list(range(4))))
+    assert plain.vocab is None and plain.c is None

@@ -145,3 +145,31 @@ def test_datasets_give_tuples_decode_and_test_set():
     tst = test_set(dsets, [2, 3])
     assert len(tst.tls) == 1 and tst[0] == (2.0,)
     assert len(dsets.new_empty()) == 0
+
+
+def _label_or_fail(o):
+    return 1 // (o - 7) if o == 7 else f"c{o % 2}"
+
+
+def test_a_labeller_failing_in_setup_is_named_with_its_item():
+    with pytest.raises(ZeroDivisionError) as info:
+        Datasets(list(range(10)), [[lambda o: float(o)], [_label_or_fail, Categorize()]])
+    assert info.value.__notes__ == ["layered: item 7 (7) failed in setting up Categorize, at _label_or_fail"]
+
+
+def _fail_on_three(o):
+    if o == 3:
+        raise KeyError("no label for 3")
+    return o
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_an_item_failing_in_the_loader_is_named(num_workers):
+    dsets = Datasets(list(range(6)), [[_fail_on_three], [_fail_on_three]], do_setup=False)
+    from layered.data.loader import DataLoader
+
+    dl = DataLoader(dsets, bs=2, num_workers=num_workers)
+    with pytest.raises(KeyError) as info:
+        list(dl)
+    notes = [n for n in getattr(info.value, "__notes__", []) if n.startswith("layered: item 3 (3) failed in")]
+    assert len(notes) == 1 and "_fail_on_three" in notes[0]

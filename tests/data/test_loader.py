@@ -223,3 +223,45 @@ def test_datasets_without_length_or_without_a_dataset():
     assert values(DataLoader(n=5, bs=2, create_item=lambda i: i * i)) == [[0, 1], [4, 9], [16]]
     with pytest.raises(DataError, match="give n"):
         DataLoader()
+
+
+_SEEN_BY_AFTER_BATCH: list = []
+
+
+def _record_after_batch(b):
+    """An after_batch that notes where it ran (process) and where the batch was (device)."""
+    import os
+
+    _SEEN_BY_AFTER_BATCH.append((os.getpid(), b[0].device.type, b[1].device.type))
+    return b
+
+
+def _record_to_device(b):
+    """A stand-in device hook: marks the batch moved, so after_batch can tell it ran after placement."""
+    return tuple(t.to("meta") for t in b)
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_after_batch_runs_in_the_main_process_on_placed_batches(num_workers, in_memory):
+    import os
+
+    _SEEN_BY_AFTER_BATCH.clear()
+    ds = (torch.arange(8.0)[:, None], torch.arange(8)) if in_memory else Items(8)
+    dl = DataLoader(ds, bs=4, num_workers=num_workers, device="meta", after_batch=_record_after_batch)
+    assert dl.fast_path is in_memory
+    batches = list(dl)
+    assert len(batches) == 2 and all(b[0].device.type == "meta" for b in batches)
+    assert [(os.getpid(), "meta", "meta")] * 2 == _SEEN_BY_AFTER_BATCH
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_after_batch_follows_a_replaced_to_device(num_workers):
+    import os
+
+    _SEEN_BY_AFTER_BATCH.clear()
+    dl = DataLoader(
+        Items(8), bs=4, num_workers=num_workers, to_device=_record_to_device, after_batch=_record_after_batch
+    )
+    list(dl)
+    assert [(os.getpid(), "meta", "meta")] * 2 == _SEEN_BY_AFTER_BATCH

@@ -182,3 +182,30 @@ def test_test_dl_processes_new_rows_like_training_rows():
     assert torch.equal(rows[0], valid[0][3:5]) and torch.allclose(rows[1], valid[1][3:5])
     with pytest.raises(TabularError, match=r"no target column\(s\) \['y'\]"):
         dls.test_dl(df.iloc[:3].drop(columns=["y"]), with_labels=True)
+
+
+def test_loaders_answer_vocab_c_classes_and_column_names():
+    dls = dls_of()
+    assert list(dls.vocab) == ["no", "yes"] and dls.c == 2
+    assert (
+        dls.cat_names == [*CATS, "a_na"] and dls.cont_names == CONTS and dls.y_names == ["y"]
+    )  # FillMissing adds a_na
+    assert list(dls.classes["y"]) == ["no", "yes"] and "red" in list(dls.classes["color"])
+    regression = dls_of(y_names="t", y_block=None)
+    assert regression.vocab is None and regression.c == 1 and regression.y_names == ["t"]
+
+
+def test_infinite_numbers_are_refused_naming_the_column():
+    df = mixed_frame()
+    df.loc[5, "b"] = np.inf
+    with pytest.raises(TabularError, match=r"continuous column 'b' has 1 infinite values \(first at row 5"):
+        make(df)
+    target = mixed_frame()
+    target.loc[3, "t"] = -np.inf
+    with pytest.raises(TabularError, match="regression target column 't' has 1 infinite values"):
+        make(target, y_names="t")
+    dls = dls_of()
+    row = mixed_frame().iloc[:2].copy()
+    row.loc[row.index[1], "a"] = np.inf
+    with pytest.raises(TabularError, match="continuous column 'a' has 1 infinite"):
+        dls.test_dl(row)

@@ -133,9 +133,18 @@ def test_save_and_load_encoder_map_vocab_by_token(lm_dls, tmp_path):
         {"text": [*sentences(30, seed=1), "an owl hoots", "an owl sleeps"] * 2, "label": ["x", "y"] * 32}
     )
     dls = TextDataLoaders.from_df(
-        df, text_col="text", label_col="label", bs=8, min_freq=1, n_workers=1, seed=0
+        df,
+        text_col="text",
+        label_col="label",
+        bs=8,
+        min_freq=1,
+        n_workers=0,
+        seed=0,  # 0: in this process
     )
     clas = text_classifier_learner(dls, AWD_LSTM, config=CFG, pretrained=False, path=tmp_path)
+    # as the docstring says: without weights loaded nothing is frozen; loading the encoder freezes
+    assert "pretrained=False` and no encoder loaded, every layer trains" in text_classifier_learner.__doc__
+    assert all(p.requires_grad for p in clas.model.parameters())
     messages = []
     clas.logger = messages.append
     clas.load_encoder("enc")
@@ -148,6 +157,7 @@ def test_save_and_load_encoder_map_vocab_by_token(lm_dls, tmp_path):
         expected = old_emb[old_vocab.index(tok)] if tok in shared else old_emb.mean(0)
         assert torch.allclose(new_emb[i], expected), tok
     assert "owl" in new_vocab and "owl" not in old_vocab
+    assert not all(p.requires_grad for p in clas.model.parameters())
     rnn = {k: v for k, v in clas.model[0].module.state_dict().items() if "rnns" in k}
     assert all(torch.equal(v, lm.model[0].state_dict()[k]) for k, v in rnn.items())
     # frozen to the head: only the last group (and norm layers) train

@@ -37,8 +37,11 @@ def test_two_workers_give_the_same_tokens_as_one():
 def test_bad_texts_and_settings():
     with pytest.raises(TextError, match="text 1 is float"):
         tokenize_texts(["ok", float("nan")], n_workers=1, progress=False)
-    with pytest.raises(TextError, match="n_workers must be a positive integer"):
-        tokenize_texts(["ok"], n_workers=0, progress=False)
+    with pytest.raises(TextError, match="n_workers must be an integer >= 0"):
+        tokenize_texts(["ok"], n_workers=-1, progress=False)
+    assert tokenize_texts(["a b"], n_workers=0, progress=False) == tokenize_texts(
+        ["a b"], n_workers=1, progress=False
+    )
     with pytest.raises(TextError, match="cannot be sent to worker processes"):
         tokenize_texts(["a", "b"], tok=lambda ts: [t.split() for t in ts], n_workers=2, progress=False)
     assert tokenize_texts(["", "a"], n_workers=1, progress=False) == [

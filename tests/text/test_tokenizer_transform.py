@@ -73,3 +73,12 @@ def test_tokenizer_pickles_without_its_memo():
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(TextError, match=r"missing\.txt"):
         Tokenizer()(Path(tmp_path / "missing.txt"))
+
+
+def test_bytes_are_decoded_and_broken_text_is_named():
+    tok = Tokenizer(tok=lambda texts: [t.split() for t in texts], rules=[], n_workers=0)
+    assert tok("a b") == tok(b"a b") == ["xxbos", "a", "b"]
+    with pytest.raises(TextError, match=r"lone surrogate '\\ud800' at character 2"):
+        tok("a \ud800 b")
+    with pytest.raises(TextError, match="3 bytes are not utf8 text"):
+        tok(b"a\xffb")

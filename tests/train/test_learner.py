@@ -224,3 +224,60 @@ def test_save_and_load_round_trip_atomically(tmp_path):
     other.load("stage1")
     assert torch.allclose(other.get_preds()[0], preds)
     assert other.opt.state_dict()["hypers"] == learn.opt.state_dict()["hypers"]
+
+
+def test_first_non_finite_loss_is_warned_once_with_epoch_and_batch():
+    import warnings
+
+    from train_tasks import linear_learner
+
+    from layered.train.optim.algorithms import SGD
+
+    learn, _ = linear_learner(lr=1e6, opt_func=SGD)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        learn.fit(2)
+    found = [str(w.message) for w in caught if "non-finite loss" in str(w.message)]
+    assert len(found) == 1 and "at epoch 0, batch " in found[0]
+
+
+def test_fit_on_empty_loaders_is_refused():
+    import torch.utils.data as tud
+    from train_tasks import linear_learner
+
+    from layered.data.dataloaders import DataLoaders
+    from layered.train.errors import TrainError
+
+    learn, _ = linear_learner()
+    empty = tud.DataLoader(tud.TensorDataset(torch.zeros(0, 4), torch.zeros(0, 1)), batch_size=4)
+    learn.dls = DataLoaders(empty, empty, device="cpu")
+    with pytest.raises(TrainError, match="makes no batch"):
+        learn.fit(1)
+
+
+def test_an_interrupted_fit_leaves_the_model_in_evaluation_mode():
+    from train_tasks import linear_learner
+
+    from layered.train.callback import Callback
+
+    class Interrupt(Callback):
+        def after_loss(self):
+            raise KeyboardInterrupt
+
+    learn, _ = linear_learner(cbs=[Interrupt()])
+    with pytest.raises(KeyboardInterrupt):
+        learn.fit(1)
+    assert not learn.model.training and not learn.training
+
+
+def test_validate_works_without_the_default_callbacks():
+    from train_tasks import linear_task
+
+    dls, _ = linear_task()
+    learn = Learner(dls, nn.Linear(4, 1), loss_func=MSELossFlat(), default_cbs=False)
+    (loss,) = learn.validate()
+    x, y = dls.valid.dataset.tensors
+    with torch.no_grad():
+        expected = float(((learn.model(x) - y) ** 2).mean())
+    assert loss == pytest.approx(expected, rel=1e-5)
+    assert not any(type(c).__name__ == "Recorder" for c in learn.cbs)  # only for the call

@@ -36,6 +36,28 @@ def _labels_match_brightness(dls):
         assert [n == "b" for n in names] == bright.tolist()
 
 
+def test_aug_transforms_size_resizes_validation_batches_too(folder):
+    from layered.data.blocks import CategoryBlock
+    from layered.data.data_block import DataBlock
+    from layered.data.splitters import GrandparentSplitter
+    from layered.vision.augment import aug_transforms
+    from layered.vision.blocks import ImageBlock
+    from layered.vision.image_io import get_image_files
+
+    dls = ImageDataLoaders.from_folder(folder, bs=4, batch_tfms=aug_transforms(size=6))
+    dblock = DataBlock(
+        blocks=(ImageBlock, CategoryBlock),
+        get_items=get_image_files,
+        splitter=GrandparentSplitter(),
+        get_y=lambda p: p.parent.name,
+        batch_tfms=aug_transforms(size=6),
+    )
+    for loaders in (dls, dblock.dataloaders(folder, bs=4)):
+        for dl in (loaders.train, loaders.valid):
+            assert loaders.train.one_batch()[0].shape[-2:] == (6, 6)
+            assert dl.one_batch()[0].shape[-2:] == (6, 6), dl.split_idx
+
+
 def test_from_folder(folder):
     dls = ImageDataLoaders.from_folder(folder, item_tfms=Resize(8), bs=4)
     assert list(dls.vocab) == ["a", "b"] and dls.c == 2

@@ -102,3 +102,20 @@ def test_vision_targets_are_registered_for_the_default_loss():
     pil_mask_loss = default_loss(dls_with(PILMask.create(np.zeros((4, 4), np.uint8))))
     assert isinstance(pil_mask_loss, CrossEntropyLossFlat) and pil_mask_loss.axis == 1
     assert isinstance(default_loss(dls_with(TensorPoint(torch.zeros(1, 2)))), MSELossFlat)
+
+
+def test_pil_create_converts_each_dtype_by_its_rule_or_names_it():
+    from layered.vision.errors import VisionError
+
+    assert np.asarray(PILImage.create(np.array([[0, 200]], dtype=np.int64))).max() == 200
+    assert np.asarray(PILImage.create(np.array([[True, False]])))[0, 0].tolist() == [255, 255, 255]
+    assert np.asarray(PILImage.create(np.array([[0.0, 1.0]], dtype=np.float32)))[0, 1].tolist() == [255] * 3
+    bad = {
+        "int32 array has values 0..4000": np.array([[0, 4000]], dtype=np.int32),
+        "NaN or infinite": np.array([[0.5, np.nan]]),
+        "dtype object": np.array([[object(), object()]], dtype=object),
+        "is empty": np.zeros((0, 4), dtype=np.uint8),
+    }
+    for message, a in bad.items():
+        with pytest.raises(VisionError, match=message):
+            PILImage.create(a)

@@ -259,3 +259,54 @@ def test_sigkill_at_a_random_batch_then_resume_in_a_new_process(tmp_path, refere
     final, _ = read_state(tmp_path / "run" / "models" / "final.safetensors", "layered-model")
     for name, p in reference.model.state_dict().items():
         assert torch.equal(p, final[name]), f"killed after batch {killed_at}: {name} differs"
+
+
+class _NoisyItems:
+    """A per-item dataset (so workers build the batches) whose items get random noise in the workers."""
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __len__(self):
+        return len(self.y)
+
+    def __getitem__(self, i):
+        return self.x[i], self.y[i]
+
+
+def _jitter(item):
+    """A random item transform drawing from torch's, NumPy's and Python's generators in the worker."""
+    x, y = item
+    return x + 0.1 * torch.randn(x.shape) + float(np.random.rand()) * 0.01 + random.random() * 0.01, y
+
+
+def _persistent_learner(path, init_seed):
+    g = torch.Generator().manual_seed(0)
+    y = torch.randint(0, 3, (96,), generator=g)
+    x = torch.randn(96, 5, generator=g) + y[:, None].float()
+    kw = {"bs": 16, "num_workers": 2, "persistent_workers": True, "after_item": _jitter}
+    train = DataLoader(_NoisyItems(x[:64], y[:64]), shuffle=True, drop_last=True, **kw)
+    valid = DataLoader(_NoisyItems(x[64:], y[64:]), **kw)
+    set_seed(init_seed)
+    model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 3))
+    learn = Learner(
+        DataLoaders(train, valid, device="cpu"), model, loss_func=CrossEntropyLossFlat(), path=path
+    )
+    learn.logger = lambda *a, **k: None
+    learn.remove_cbs(learn.progress)
+    return learn
+
+
+def test_resume_is_exact_with_persistent_workers_and_a_random_item_transform(tmp_path):
+    reference = _persistent_learner(tmp_path / "ref", init_seed=1)
+    set_seed(5)
+    reference.fit(3, 1e-2)
+    crashed = _persistent_learner(tmp_path / "run", init_seed=1)
+    set_seed(5)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        crashed.fit(3, 1e-2, cbs=[CheckpointCallback(every_n_batches=3), Crash(6)])  # mid-epoch 1
+    resumed = _persistent_learner(tmp_path / "run", init_seed=9)
+    set_seed(123)
+    resumed.fit(3, 1e-2, resume_from=ckpt_path(tmp_path))
+    for p, q in zip(reference.model.state_dict().values(), resumed.model.state_dict().values()):
+        assert torch.equal(p, q), (p - q).abs().max()

@@ -9,6 +9,7 @@ from layered.core.delegation import *
 from layered.core.device import *
 from layered.core.dispatch import *
 from layered.core.errors import *
+from layered.core.item_errors import *
 from layered.core.lazy import *
 from layered.core.method_kwargs import *
 from layered.core.nested import *

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from layered.core.collection import L
+from layered.core.item_errors import mark_step, note_item_error
 from layered.core.registry import register_serializable
 from layered.core.transform import Transform, TransformTypeError
 
@@ -54,28 +55,42 @@ class _Through:
     on the transforms (the latest first: e.g. a `vocab` learned by an earlier one), then on `items`.
     """
 
-    def __init__(self, items: Any, tfms: list[Transform], split_idx: int | None):
-        self.items, self.tfms = items, tfms
-        self.steps = [f._encoder for f in tfms if _runs_on(f, split_idx)]
+    def __init__(self, items: Any, tfms: list[Transform], split_idx: int | None, setting_up: str = "setup"):
+        self.items, self.tfms, self.setting_up = items, tfms, setting_up
+        active = [f for f in tfms if _runs_on(f, split_idx)]
+        self.steps, self.names = [f._encoder for f in active], [f.name for f in active]
 
-    def _map(self, x: Any) -> Any:
-        for step in self.steps:
-            x = step(x)
+    def _map(self, x: Any, j: int) -> Any:
+        """Item `j` (the raw `x`) through the transforms; an error is noted with the item's index."""
+        k, raw = 0, x
+        try:
+            for step in self.steps:
+                x = step(x)
+                k += 1
+        except Exception as e:
+            mark_step(e, self.names[k])
+            note_item_error(e, self._source_index(j), raw, f"setting up {self.setting_up}")
+            raise
         return x
+
+    def _source_index(self, j: int) -> Any:
+        """The index of the `j`th item in the collection the items come from (their own when they say so)."""
+        source = getattr(self.items, "source_index", None)
+        return source(j) if source is not None else j
 
     def __len__(self) -> int:
         return len(self.items)
 
     def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice):
-            return [self._map(x) for x in self.items[i]]
-        return self._map(self.items[i])
+            return [self._map(x, j) for j, x in zip(range(len(self.items))[i], self.items[i])]
+        return self._map(self.items[i], i)
 
     def __iter__(self) -> Iterator:
-        return (self._map(x) for x in self.items)
+        return (self._map(x, j) for j, x in enumerate(self.items))
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name in ("items", "tfms", "steps"):
+        if name.startswith("_") or name in ("items", "tfms", "steps", "names", "setting_up"):
             raise AttributeError(name)
         for f in reversed(self.tfms):
             if name in f.__dict__:
@@ -121,11 +136,18 @@ class Pipeline:
         active = [f for f in self._fs if _runs_on(f, self._split_idx)]
         self._encoders = [(f._encoder.top.get, f._encoder.fill_top) for f in active]
         self._decoders = [f._decoder for f in reversed(active)]
+        self._names = [f.name for f in active]
 
     def __call__(self, x: Any) -> Any:
-        for cached, build in self._encoders:
-            t = type(x)
-            x = (cached(t) or build(t))(x)
+        step = 0
+        try:
+            for cached, build in self._encoders:
+                t = type(x)
+                x = (cached(t) or build(t))(x)
+                step += 1
+        except Exception as e:
+            mark_step(e, self._names[step])  # the item's note, written by the caller, names this transform
+            raise
         return x
 
     def decode(self, x: Any, full: bool = True) -> Any:
@@ -165,13 +187,13 @@ class Pipeline:
         items, split_idx = self._setup_scope(items, train_setup)
         fs = list(self._fs)
         for i, f in enumerate(fs):
-            f.setup(None if items is None else _Through(items, fs[:i], split_idx))
+            f.setup(None if items is None else _Through(items, fs[:i], split_idx, f.name))
 
     def add(self, tfm: Callable, items: Any = None, train_setup: bool = False) -> None:
         """Set `tfm` up on `items` through the current transforms, then add it (by `order`)."""
         tfm = _as_transform(tfm)
         items, split_idx = self._setup_scope(items, train_setup)
-        tfm.setup(None if items is None else _Through(items, list(self._fs), split_idx))
+        tfm.setup(None if items is None else _Through(items, list(self._fs), split_idx, tfm.name))
         self.fs = [*self._fs, tfm]
 
     def _setup_scope(self, items: Any, train_setup: bool) -> tuple[Any, int | None]:

@@ -28,10 +28,14 @@ def _as_list(x) -> list:
 
 
 def _merge_tfms(*lists) -> list:
-    """Concatenate transform lists, keeping the first transform of each class (blocks share defaults)."""
+    """Concatenate transform lists, keeping the first transform of each class and `split_idx` (blocks share defaults).
+
+    A training-only transform and its validation counterpart (same class, `split_idx` 0 and 1,
+    such as the resize `aug_transforms(size=...)` gives each subset) are both kept.
+    """
     seen, out = set(), []
     for tfm in (t for lst in lists for t in _as_list(lst)):
-        key = type(tfm) if not isinstance(tfm, type) else tfm
+        key = (tfm, None) if isinstance(tfm, type) else (type(tfm), getattr(tfm, "split_idx", None))
         if key not in seen or not hasattr(tfm, "encodes"):
             seen.add(key)
             out.append(tfm() if isinstance(tfm, type) else tfm)

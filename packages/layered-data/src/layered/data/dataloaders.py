@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -87,6 +88,27 @@ class DataLoaders:
     def cuda(self) -> DataLoaders:
         """Place every batch on the current CUDA device; returns self."""
         return self.to(torch.device("cuda", torch.cuda.current_device()))
+
+    @property
+    def vocab(self) -> Any:
+        """The targets' vocabulary (class names, or mask codes) from the training set's pipelines; None without one."""
+        tfm = self._target_tfm("vocab")
+        return None if tfm is None else tfm.vocab
+
+    @property
+    def c(self) -> int | None:
+        """The number of classes of the targets (None if they have no vocabulary)."""
+        tfm = self._target_tfm("c")
+        return None if tfm is None else tfm.c
+
+    def _target_tfm(self, attr: str) -> Any:
+        """The last transform of a target pipeline of the training set that has `attr` set."""
+        ds = getattr(self.train, "dataset", None)
+        for tl in getattr(ds, "tls", [])[getattr(ds, "n_inp", 1) :]:
+            for f in reversed(tl.tfms.fs):
+                if getattr(f, attr, None) is not None:
+                    return f
+        return None
 
     @property
     def n_inp(self) -> int:

@@ -8,19 +8,23 @@ Stages, in the order they run for one epoch; each can be replaced by a construct
   worker, `sample` (the share of indices that worker turns into batches);
 - item creation: `create_item` (`dataset[i]`), `after_item`, together `do_item`;
 - batch creation: `create_batches` drives `chunkify` (group items by `bs`), then per batch
-  `before_batch`, `create_batch` (collate), `retain` (keep semantic types), `after_batch`,
-  together `do_batch`;
-- placement, in the main process: `to_device`; and `after_iter` once the epoch is over.
+  `before_batch`, `create_batch` (collate), `retain` (keep semantic types), together `do_batch`
+  (in the workers when `num_workers > 0`);
+- placement and batch transforms, in the main process: `to_device`, then `after_batch` on the
+  batch where it now lives (augmentation on the GPU when the device is one); and `after_iter`
+  once the epoch is over.
 
 Workers, pinned memory and prefetching are torch's own: the loader hands
 `torch.utils.data.DataLoader` an iterable of whole batches (`batch_size=None`), and worker `w`
 of `k` builds batches `w, w + k, ...`; torch takes them round robin, so batches come out in the
 same order as with `num_workers=0`. With `persistent_workers`, the workers keep the loader as it
-was on the first epoch; only each epoch's indices reach them (through shared memory), so use
-`new()` to change other settings.
+was on the first epoch; only each epoch's indices and seed reach them (through shared memory), so
+use `new()` to change other settings. Each epoch, every worker seeds `random`, NumPy and torch
+from a seed drawn from the epoch's generator `rng` (and its worker number), so an epoch's
+augmentations depend only on the main process's generators, with or without persistent workers.
 
 Data already in memory (tensors, arrays, numeric DataFrames; see `layered.data.in_memory`)
-takes a fast path: each batch is one indexing operation per column followed by `after_batch`.
+takes a fast path: each batch is one indexing operation per column, then `to_device` and `after_batch`.
 It is chosen automatically, is turned off by replacing any per-item or per-batch stage that it
 skips (`create_item` ... `do_batch`), and `in_memory=False` turns it off by hand.
 """
@@ -30,6 +34,7 @@ from __future__ import annotations
 import copy
 import itertools
 import random
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -38,6 +43,7 @@ import torch
 import torch.utils.data as tud
 
 from layered.core.device import to_device
+from layered.core.item_errors import carry_note_from_worker, note_item_error
 from layered.core.method_kwargs import funcs_kwargs
 from layered.core.registry import register_serializable
 from layered.core.tensor_types import retain_types
@@ -69,10 +75,13 @@ class _Batches(tud.IterableDataset):
     def __iter__(self) -> Iterator:
         info = tud.get_worker_info()
         worker, n_workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        seed = self.dl._worker_seed
         if self.shared_idxs is not None:
-            # persistent workers keep their first copy of the loader: the epoch's indices come from here
-            n = int(self.shared_idxs[0])
-            self.dl._idxs = self.shared_idxs[1 : n + 1].tolist()
+            # persistent workers keep their first copy of the loader: the epoch's seed and indices come from here
+            n, seed = int(self.shared_idxs[0]), int(self.shared_idxs[1])
+            self.dl._idxs = self.shared_idxs[2 : n + 2].tolist()
+        if info is not None:
+            _seed_epoch(seed, worker)
         return self.dl.create_batches(self.dl.sample(worker, n_workers))
 
 
@@ -167,7 +176,8 @@ class DataLoader:
         self.in_memory = in_memory
         self.rng = random.Random()  # replaced at the start of every epoch by `randomize`
         self._idxs: Sequence | None = None
-        self._persistent: tuple[tud.DataLoader, torch.Tensor] | None = None
+        self._worker_seed = 0  # drawn from `rng` every epoch, for the workers' generators
+        self._persistent: tuple | None = None  # (torch loader, shared indices, finalizer)
         self._set_dataset(dataset, indexed, n)
         self._check()
 
@@ -318,16 +328,16 @@ class DataLoader:
         return retain_types(batch, items[0])
 
     def after_batch(self, batch: Any) -> Any:
-        """Called on each batch once it is made (identity by default)."""
+        """Called on each batch in the main process once it is on `device` (identity by default)."""
         return batch
 
     def do_batch(self, items: list) -> Any:
-        """`after_batch(retain(create_batch(before_batch(items)), items))`."""
+        """`retain(create_batch(before_batch(items)), items)`: the collated batch, before placement."""
         items = self.before_batch(items)
-        return self.after_batch(self.retain(self.create_batch(items), items))
+        return self.retain(self.create_batch(items), items)
 
     def create_batches(self, samples: Iterable) -> Iterator:
-        """The batches of `samples`: sliced from memory on the fast path, else item by item."""
+        """The collated batches of `samples` (sliced from memory on the fast path, else item by item), before placement."""
         if self.fast_path:
             # consecutive items (an unshuffled epoch) are copied as a block, twice as fast as gathered
             block = isinstance(samples, range) and samples.step == 1
@@ -339,18 +349,34 @@ class DataLoader:
                     rows = slice(samples.start + start, samples.start + min(start + self.bs, n))
                 else:
                     rows = order[start : start + self.bs]
-                yield self.after_batch(slice_arrays(self._arrays, rows))
+                yield slice_arrays(self._arrays, rows)
             return
         for items in self.chunkify(self._made_items(samples)):
             yield self.do_batch(items)
 
     def _made_items(self, samples: Iterable) -> Iterator:
-        """`do_item` over `samples`; with the default item stages, each item costs no stage calls of its own."""
+        """`do_item` over `samples`, an error noted with the item's index; default stages cost no calls of their own."""
         stages = ("do_item", "create_item")
         if self._arrays is not None or not self.indexed or any(self._is_replaced(s) for s in stages):
-            return map(self.do_item, samples)
-        items = map(self.dataset.__getitem__, samples)
-        return map(self.after_item, items) if self._is_replaced("after_item") else items
+            return map(self._noted(self.do_item, "do_item"), samples)
+        made = self.dataset.__getitem__
+        if self._is_replaced("after_item"):
+            after = self.after_item
+            return map(self._noted(lambda i: after(made(i)), "reading or after_item"), samples)
+        return map(self._noted(made, "reading"), samples)
+
+    def _noted(self, make: Any, stage: str) -> Any:
+        """`make(i)`, with an error given the note naming item `i` and the loader's stage."""
+        where = f"{type(self).__name__}.{stage}"
+
+        def noted(i: Any) -> Any:
+            try:
+                return make(i)
+            except Exception as e:
+                note_item_error(e, i if self.indexed else "(iterated)", i, where)
+                raise
+
+        return noted
 
     def to_device(self, batch: Any) -> Any:
         """Move a batch to `device` (in the main process, after the workers); no-op when None."""
@@ -382,8 +408,10 @@ class DataLoader:
     def _persistent_loader(self, pin: bool) -> tud.DataLoader:
         """The one torch loader whose workers live across epochs; the epoch's (integer) indices go to shared memory."""
         idxs = _index_tensor(self._idxs)
-        if self._persistent is None or len(self._persistent[1]) < len(idxs) + 1:
-            shared = torch.empty(len(idxs) + 1, dtype=torch.long).share_memory_()
+        if self._persistent is None or len(self._persistent[1]) < len(idxs) + 2:
+            if self._persistent is not None:
+                self._persistent[2]()  # a longer epoch: the old workers stop, new ones start
+            shared = torch.empty(len(idxs) + 2, dtype=torch.long).share_memory_()
             loader = tud.DataLoader(
                 # a copy, not self: self holding a loader that holds self would be a cycle, and torch
                 # shuts down workers collected in a cycle only after a timeout of seconds per worker
@@ -396,30 +424,48 @@ class DataLoader:
                 collate_fn=_unchanged,
                 persistent_workers=True,
             )
-            self._persistent = (loader, shared)
-        loader, shared = self._persistent
-        shared[0] = len(idxs)
-        shared[1 : len(idxs) + 1] = idxs
+            # the workers are stopped when this loader goes, even inside a reference cycle (a Learner
+            # and its callbacks): collected as garbage, torch's iterator waits out timeouts instead
+            self._persistent = (loader, shared, weakref.finalize(self, _stop_workers, loader))
+        loader, shared, _ = self._persistent
+        shared[0], shared[1] = len(idxs), self._worker_seed
+        shared[2 : len(idxs) + 2] = idxs
         return loader
 
     def __iter__(self) -> Iterator:
         self.randomize()
         self.before_iter()
         self._idxs = self.get_idxs()
-        place = self.to_device if self._needs_placing() else _unchanged
-        for b in self._batches():
-            yield place(b)
+        # every epoch's workers, persistent or not, start their generators from this seed: the
+        # epoch's augmentations depend only on the main process's generators (so resume is exact)
+        self._worker_seed = self.rng.getrandbits(62)
+        place = self.to_device if self._needs_placing() else None
+        # batch transforms run here, in the main process, on the batch already on its device
+        after = self.after_batch if self._is_replaced("after_batch") else None
+        for b in self._from_workers(self._batches()):
+            if place is not None:
+                b = place(b)
+            yield b if after is None else after(b)
         self.after_iter()
+
+    def _from_workers(self, batches: Iterable) -> Iterator:
+        """`batches`, with an error re-raised from a worker given back its item's note."""
+        if not self.num_workers:
+            return iter(batches)
+        return _carrying_notes(batches)
+
+    def make_batch(self, samples: Iterable) -> Any:
+        """The first batch of `samples` (item indices) as iteration gives it: collated, placed, `after_batch` applied."""
+        return self.after_batch(self.to_device(next(iter(self.create_batches(samples)))))
 
     def _needs_placing(self) -> bool:
         """Whether batches go through `to_device`: not when it would leave them as they are, that is
-        with no device, or on the fast path when `after_batch` keeps the slices of columns already there."""
+        with no device, or on the fast path when the columns sliced are already there."""
         if self._is_replaced("to_device"):
             return True
         if self.device is None:
             return False
-        in_place = self.fast_path and not self._is_replaced("after_batch")
-        return not (in_place and all(a.device == self.device for a in self._arrays))
+        return not (self.fast_path and all(a.device == self.device for a in self._arrays))
 
     def one_batch(self) -> Any:
         """The first batch of an epoch, made in this process."""
@@ -474,9 +520,39 @@ class DataLoader:
         )
 
 
+def _carrying_notes(batches: Iterable) -> Iterator:
+    """Iterate `batches` from torch's loader; a worker's error gets its item note back (torch keeps only the text)."""
+    it = iter(batches)
+    while True:
+        try:
+            b = next(it)
+        except StopIteration:
+            return
+        except Exception as e:
+            carry_note_from_worker(e)
+            raise
+        yield b
+
+
+def _stop_workers(loader: tud.DataLoader) -> None:
+    """Shut down the persistent workers of torch's `loader` now, while everything they use is alive."""
+    it = getattr(loader, "_iterator", None)
+    if it is not None and hasattr(it, "_shutdown_workers"):
+        it._shutdown_workers()
+    loader._iterator = None
+
+
 def _unchanged(batch: Any) -> Any:
     """torch's collate for ready-made batches: torch's default would turn tuples into lists."""
     return batch
+
+
+def _seed_epoch(seed: int, worker: int) -> None:
+    """Seed `random`, NumPy and torch in worker `worker` for this epoch from the epoch's `seed`."""
+    seed = (seed + 1_000_003 * worker) % 2**62
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
 
 
 def _seed_worker(worker_id: int) -> None:

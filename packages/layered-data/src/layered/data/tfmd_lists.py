@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from layered.core.collection import L
+from layered.core.item_errors import note_item_error
 from layered.core.pipeline import Pipeline
 from layered.core.registry import register_serializable
 from layered.data._subsets import SubsetViews
@@ -126,9 +127,18 @@ class TfmdLists(SubsetViews):
 
     def __getitem__(self, i: Any) -> Any:
         if _is_int(i):
-            return self.tfms(self._item(int(i)))
+            return self._transformed(int(i))
         # L resolves slices, lists, boolean masks, arrays and tensors of positions alike
-        return L([self.tfms(self._item(j)) for j in L(range(len(self)))[i]])
+        return L([self._transformed(j) for j in L(range(len(self)))[i]])
+
+    def _transformed(self, i: int) -> Any:
+        """Item `i` through the pipeline; an error carries a note naming the item and the transform."""
+        x = self._item(i)
+        try:
+            return self.tfms(x)
+        except Exception as e:
+            note_item_error(e, i, x, f"{type(self).__name__} (split {self.split_idx}) {self.tfms!r}")
+            raise
 
     def __iter__(self) -> Iterator:
         return (self[i] for i in range(len(self)))
@@ -171,3 +181,7 @@ class _Raw:
 
     def __getitem__(self, j: int) -> Any:
         return self.tl._item(self.idxs[j])
+
+    def source_index(self, j: int) -> int:
+        """The index in the TfmdLists of the `j`th item here (what an error note names)."""
+        return self.idxs[j]

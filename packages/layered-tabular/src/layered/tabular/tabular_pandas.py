@@ -35,6 +35,7 @@ from layered.data.dataloaders import DataLoaders
 from layered.data.in_memory import item_of
 from layered.data.normalize import Normalize
 from layered.data.splitters import IndexSplitter, RandomSplitter
+from layered.tabular._finite import refuse_infinite
 from layered.tabular.dtypes import df_shrink_dtypes
 from layered.tabular.errors import TabularError
 from layered.tabular.procs import TabularNormalize
@@ -181,6 +182,7 @@ class TabularPandas(ProcessedTable):
             if col in df.columns:
                 s = df[col]
                 converted = _numeric_or_raise(s, col)
+                refuse_infinite(converted, f"continuous column {col!r}")
                 if converted is not s:
                     df[col] = converted
         return df
@@ -428,6 +430,41 @@ class TabularDataLoaders(DataLoaders):
     """
 
     loader_type: type = TabDataLoader  # the loader class `from_to` makes, one per split
+
+    @property
+    def _table(self) -> TabularPandas:
+        """The training loader's processed table, which the properties below describe."""
+        return self.train.dataset
+
+    @property
+    def vocab(self) -> Any:
+        """The target's class labels (a classification table); None for regression or without targets."""
+        return self._table.y_proc.vocab if self._table.is_classification else None
+
+    @property
+    def c(self) -> int | None:
+        """The number of classes, or of regression targets; None without targets."""
+        return self._table.c
+
+    @property
+    def classes(self) -> dict:
+        """The levels of each categorical column and of a class-label target: `{column: [levels]}`."""
+        return self._table.classes
+
+    @property
+    def cat_names(self) -> list:
+        """The categorical input columns."""
+        return list(self._table.cat_names)
+
+    @property
+    def cont_names(self) -> list:
+        """The continuous input columns."""
+        return list(self._table.cont_names)
+
+    @property
+    def y_names(self) -> list:
+        """The target columns."""
+        return list(self._table.y_names)
 
     @classmethod
     def from_to(

@@ -16,6 +16,7 @@ from layered.core.registry import register_serializable
 from layered.core.transform import Transform
 from layered.data.blocks import TransformBlock
 from layered.data.categorize import Categorize, MultiCategorize, RegressionSetup
+from layered.tabular._finite import refuse_infinite
 from layered.tabular.dtypes import category_codes, category_levels, smallest_int
 from layered.tabular.errors import TabularError
 
@@ -105,6 +106,7 @@ class RegressionTarget(Transform):
                     "CategoryBlock for labels"
                 )
             _check_no_nan(to, col)
+            refuse_infinite(s, f"regression target column {col!r}")
             to.items[col] = s.astype(np.float32)
         return to
 

@@ -124,12 +124,18 @@ def run_tokenizer(
 ) -> list[list[str]]:
     """Token lists of `texts`: text rules, then `tok`, then post rules; over `n_workers` processes.
 
-    `n_workers=None` picks `default_workers(len(texts))`; 1 runs in this process.
+    `n_workers=None` picks `default_workers(len(texts))`; 0 or 1 runs in this process (0 as in
+    torch's `num_workers=0`).
     """
     from fastprogress.fastprogress import progress_bar
 
-    if n_workers is not None and (not isinstance(n_workers, int) or n_workers < 1):
-        raise TextError(f"n_workers must be a positive integer or None, got {n_workers!r}")
+    if n_workers is not None and (
+        not isinstance(n_workers, int) or isinstance(n_workers, bool) or n_workers < 0
+    ):
+        raise TextError(
+            f"n_workers must be an integer >= 0 (0 or 1: in this process) or None, got {n_workers!r}"
+        )
+    n_workers = 1 if n_workers == 0 else n_workers
     texts = list(texts)
     if not texts:
         return []

@@ -379,8 +379,9 @@ def text_classifier_learner(
     Texts are read `seq_len` tokens at a time, keeping the outputs of the last `max_len`. With
     `pretrained`, the encoder starts from pretrained language-model weights (see
     `language_model_learner`); usually one loads a fine-tuned one instead with `load_encoder`.
-    Either way the model is then frozen to the head. Train it with gradual unfreezing, each
-    stage with discriminative rates `slice(lr / 2.6**4, lr)`:
+    Loading weights (`pretrained=True`, or `load_encoder`) freezes the model to the head; with
+    `pretrained=False` and no encoder loaded, every layer trains from the start. After loading,
+    train with gradual unfreezing, each stage with discriminative rates `slice(lr / 2.6**4, lr)`:
 
     ```python
     learn.fit_one_cycle(1, 2e-2)                               # the head only

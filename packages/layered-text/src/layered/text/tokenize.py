@@ -5,7 +5,7 @@ rules, over `n_workers` processes:
 
 - `n_workers=None`: one process per usable CPU core, but fewer (down to this process alone) when
   there are under 1,000 texts per process, where starting processes costs more than it saves;
-- `n_workers=1`: in this process; `n_workers=k`: `k` processes.
+- `n_workers=0` or `1`: in this process; `n_workers=k`: `k` processes.
 
 Workers use multiprocessing's default start method; everything sent to them is picklable, so
 the functions also work under `spawn` (there, call them under `if __name__ == "__main__":` in a

@@ -62,6 +62,18 @@ def _as_cols(cols: Any) -> list | None:
     return list(cols) if isinstance(cols, (list, tuple)) else [cols]
 
 
+def _valid_text(text: str) -> str:
+    """`text` itself, once checked to be valid Unicode; a lone surrogate raises naming its position."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise TextError(
+            f"Tokenizer: the text {text[:40]!r}... has a lone surrogate {text[e.start]!r} at character "
+            f"{e.start}; expected valid Unicode (decode the source with errors='replace' to drop it)"
+        ) from None
+    return text
+
+
 @register_serializable
 class Tokenizer(Transform):
     """A text, a file (`Path`) or a table row (`text_cols`) -> its `TokenList`; decodes back to text.
@@ -119,9 +131,21 @@ class Tokenizer(Transform):
         return cls(tok, cache_dir=cache_dir, **kwargs)
 
     def text_of(self, o: Any) -> str:
-        """The raw text of an item: a string itself, a file's contents, or a row's `text_cols`."""
+        """The raw text of an item: a string itself, bytes decoded with `encoding`, a file's contents, or a row's `text_cols`.
+
+        A string must be valid Unicode (a lone surrogate, e.g. from a broken decode, raises).
+        """
         if isinstance(o, str):
-            return o
+            return _valid_text(o)
+        if isinstance(o, (bytes, bytearray)):
+            encoding = self.encoding or "utf-8"
+            try:
+                return _valid_text(bytes(o).decode(encoding))
+            except UnicodeDecodeError as e:
+                raise TextError(
+                    f"Tokenizer: {len(o)} bytes are not {encoding} text ({e.reason} at byte {e.start}); "
+                    f"expected a str or {encoding}-encoded bytes"
+                ) from None
         if isinstance(o, Path):
             return read_text(o, self.encoding)
         if self.text_cols is not None and (hasattr(o, "index") or hasattr(o, "_fields")):

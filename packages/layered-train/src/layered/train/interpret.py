@@ -69,12 +69,12 @@ class Interpretation:
 
     def _batch_of(self, idxs: torch.Tensor) -> Any:
         """The items at `idxs` of the loader's dataset, as one batch made by the loader."""
-        if not hasattr(self.dl, "create_batches"):
+        if not hasattr(self.dl, "make_batch"):
             raise TrainError(
                 "plotting needs a layered DataLoader, which can rebuild a batch from item indices"
             )
         dl = self.dl.new(bs=len(idxs), shuffle=False, drop_last=False)
-        return dl.to_device(next(iter(dl.create_batches(idxs.tolist()))))
+        return dl.make_batch(idxs.tolist())
 
     def _annotation(self, i: int) -> str:
         return f"loss {self.losses[i].item():.2f}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from layered.train.callbacks.mixed_precision import to_bf16, to_fp16, to_fp32
 from layered.train.callbacks.param_scheduler import ParamScheduler
 from layered.train.callbacks.progress import ProgressCallback
 from layered.train.callbacks.recorder import Recorder
+from layered.train.callbacks.tracker import TerminateOnNaNCallback
 from layered.train.callbacks.train_eval import TrainEvalCallback
 from layered.train.distributed import barrier_distrib, distrib_ctx, rank_distrib, unwrap_model
 from layered.train.errors import TrainError
@@ -101,6 +103,7 @@ class Learner:
         self.opt, self.training, self.epoch, self.n_epoch = None, False, 0, 1
         self.train_iter, self.pct_train, self.iter, self.n_iter = 0, 0.0, 0, 0
         self.xb, self.yb, self.pred, self.loss = (), (), None, None
+        self._nonfinite_seen = False  # reset by each fit: the first non-finite loss is warned of once
         self.logger = print
         self.cbs: list[Callback] = []
         self._event_cbs: dict[str, tuple[bool, list]] = {}  # event -> event_handlers(cbs, event)
@@ -297,8 +300,32 @@ class Learner:
                 self.opt.set_hyper("wd", wd)
             self.opt.set_hyper("lr", expand_lr(self.lr if lr is None else lr, len(self.opt.hypers)))
             self.n_epoch, self.epoch = n_epoch, start_epoch
+            self._check_not_empty()
             self.model.to(self.device)
-            self._with_events(self._do_fit, "fit", CancelFitException, self._end_cleanup)
+            self._nonfinite_seen = False
+            try:
+                self._with_events(self._do_fit, "fit", CancelFitException, self._end_cleanup)
+            except BaseException:
+                # interrupted (Ctrl-C, an error): leave the model as after a fit, in evaluation mode
+                self.model.eval()
+                self.training = False
+                raise
+
+    def _check_not_empty(self) -> None:
+        """Refuse to fit on a training loader that gives no batch (it would return silently, having learned nothing)."""
+        train = self.dls.train if hasattr(self.dls, "train") else None
+        try:
+            n = len(train)
+        except TypeError:  # a loader of unknown length: its batches will tell
+            return
+        if n == 0:
+            size = (
+                len(train.dataset) if hasattr(train, "dataset") and hasattr(train.dataset, "__len__") else "?"
+            )
+            raise TrainError(
+                f"fit: the training loader makes no batch ({size} items, bs={getattr(train, 'bs', '?')}, "
+                f"drop_last={getattr(train, 'drop_last', '?')}); expected at least one batch"
+            )
 
     def _do_fit(self) -> None:
         for epoch in range(self.epoch, self.n_epoch):
@@ -345,6 +372,8 @@ class Learner:
         if self.yb:
             self.loss_grad = self.loss_func(self.pred, *self.yb)
             self.loss = self.loss_grad.detach()
+            if not self._nonfinite_seen and not bool(torch.isfinite(self.loss).all()):
+                self._warn_nonfinite()
         self("after_loss")
         if not self.training or not self.yb:
             return
@@ -361,6 +390,22 @@ class Learner:
             self("after_cancel_step")
         self("after_step")
         self.opt.zero_grad()
+
+    def _warn_nonfinite(self) -> None:
+        """Warn, once per fit, that this batch's loss is NaN or infinite (the weights may follow)."""
+        self._nonfinite_seen = True
+        phase = "training" if self.training else "validation"
+        warnings.warn(
+            f"non-finite loss {self.loss.flatten()[:4].tolist()} at epoch {self.epoch}, batch {self.iter} "
+            f"({phase}); expected a finite number: lower the learning rate, check the inputs and targets"
+            + (
+                ""
+                if any(isinstance(c, TerminateOnNaNCallback) for c in self.cbs)
+                else ", or add TerminateOnNaNCallback to stop before the optimizer step"
+            ),
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
     def _end_cleanup(self) -> None:
         self.dl, self.xb, self.yb, self.pred, self.loss = None, (), (), None, None
@@ -542,11 +587,15 @@ class Learner:
         dl = self._pred_dl(ds_idx, dl)
         self._ensure_opt()
         self.model.to(self.device)
-        with self.no_logging():
+        # a Learner made with default_cbs=False still validates: the loop's own callbacks join for this call
+        missing = [
+            cb() for cb in (TrainEvalCallback, Recorder) if not any(isinstance(c, cb) for c in self.cbs)
+        ]
+        with self.added_cbs(missing), self.no_logging():
             self.recorder.log = [self.epoch]
             self._do_validate(dl)
             self._end_cleanup()
-        return self.recorder.log[1:]
+            return self.recorder.log[1:]
 
     def predict(self, item, with_input: bool = False):
         """Predict one raw item: `(decoded prediction, decoded index/value, probabilities)`."""

@@ -65,26 +65,6 @@ class _Labeller:
 class ImageDataLoaders(DataLoaders):
     """DataLoaders for image classification, with factories for the usual ways labels are given."""
 
-    @property
-    def vocab(self) -> Any:
-        """The targets' vocabulary (class names, or mask codes), from the training set's pipelines."""
-        tfm = self._target_tfm("vocab")
-        return None if tfm is None else tfm.vocab
-
-    @property
-    def c(self) -> int | None:
-        """The number of classes of the targets (None if they have no vocabulary)."""
-        tfm = self._target_tfm("c")
-        return None if tfm is None else tfm.c
-
-    def _target_tfm(self, attr: str) -> Any:
-        ds = self.train_ds
-        for tl in getattr(ds, "tls", [])[getattr(ds, "n_inp", 1) :]:
-            for f in reversed(tl.tfms.fs):
-                if getattr(f, attr, None) is not None:
-                    return f
-        return None
-
     @classmethod
     def _build(
         cls,

@@ -60,16 +60,43 @@ def source_of(o: Any) -> str:
 
 
 def _array_image(a: np.ndarray, name: str) -> Image.Image:
-    """A PIL image from an `H×W` or `H×W×C` array (floats in [0, 1] are scaled to 8 bits)."""
+    """A PIL image from an `H×W` or `H×W×C` array, by one rule per dtype.
+
+    uint8 as it is; bool as 0/255; other integers when every value is in 0..255; floats when
+    finite, those in [0, 1] scaled by 255, others clipped to 0..255. Anything else (an empty
+    array, NaN or infinite floats, integers beyond 0..255, objects, strings, complex numbers)
+    raises `VisionError` naming the dtype and what was expected.
+    """
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)):
         raise VisionError(
             f"{name}: an array of shape {a.shape} is not an image; expected H×W or H×W×C, C in 1, 3, 4"
         )
+    if a.size == 0:
+        raise VisionError(
+            f"{name}: the {a.dtype} array of shape {a.shape} is empty; expected at least one pixel"
+        )
+    if a.dtype.kind not in "biuf":
+        raise VisionError(
+            f"{name}: an array of dtype {a.dtype} is not an image; expected uint8, bool, integers or floats"
+        )
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[..., 0]
-    if a.dtype.kind == "f":
-        a = np.clip(a * 255.0 if a.size and np.nanmax(a) <= 1.0 else a, 0, 255).round()
-    if a.dtype.kind == "b" or (a.dtype != np.uint8 and a.size and a.min() >= 0 and a.max() <= 255):
+    if a.dtype.kind == "b":
+        a = a.astype(np.uint8) * 255
+    elif a.dtype.kind == "f":
+        if not np.isfinite(a).all():
+            raise VisionError(
+                f"{name}: the {a.dtype} array holds NaN or infinite values; expected finite numbers "
+                "(in [0, 1], or 0..255)"
+            )
+        a = np.clip(a * 255.0 if a.max() <= 1.0 else a, 0, 255).round().astype(np.uint8)
+    elif a.dtype != np.uint8:
+        lo, hi = int(a.min()), int(a.max())
+        if lo < 0 or hi > 255:
+            raise VisionError(
+                f"{name}: the {a.dtype} array has values {lo}..{hi}; expected 0..255 (scale it first, "
+                "e.g. to floats in [0, 1])"
+            )
         a = a.astype(np.uint8)
     return Image.fromarray(np.ascontiguousarray(a))
 

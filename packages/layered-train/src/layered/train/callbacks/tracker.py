@@ -182,12 +182,14 @@ class ReduceLROnPlateau(TrackerCallback):
 
 
 class TerminateOnNaNCallback(Callback):
-    """Stop training as soon as a batch's loss is NaN or infinite (that batch is not recorded)."""
+    """Stop training as soon as a batch's loss is NaN or infinite, before its backward pass and optimizer step.
 
-    # before the Recorder, which would otherwise average the non-finite loss in
+    The weights are left as they were before that batch (finite), and the batch is not recorded.
+    """
+
     order = 0
 
-    def after_batch(self):
+    def after_loss(self):
         loss = self.learn.loss
         if loss is not None and not bool(torch.isfinite(loss).all()):
             print(f"Non-finite loss {loss.tolist()} at epoch {self.epoch}, batch {self.iter}: stopping")
