@@ -1,27 +1,12 @@
 """Tests of blocks."""
 
-import pandas as pd
 import torch
+from data_frames import frame, row_x
 
 from layered.data.blocks import MultiCategoryBlock, RegressionBlock, TransformBlock
 from layered.data.categorize import TensorMultiCategory
 from layered.data.data_block import DataBlock
 from layered.data.splitters import IndexSplitter
-
-
-def frame():
-    return pd.DataFrame(
-        {
-            "x": [float(i) for i in range(20)],
-            "label": ["a", "b"] * 10,
-            "tags": ["p q", "q", "p", ""] * 5,
-            "value": [i / 2 for i in range(20)],
-        }
-    )
-
-
-def row_x(r):
-    return torch.tensor([r["x"]])
 
 
 def test_multicategory_and_regression_blocks():

@@ -3,27 +3,13 @@
 import pandas as pd
 import pytest
 import torch
+from data_frames import frame, row_x
 
 from layered.data.blocks import CategoryBlock, TransformBlock
 from layered.data.categorize import TensorCategory
 from layered.data.data_block import DataBlock
 from layered.data.errors import DataError
 from layered.data.splitters import IndexSplitter, RandomSplitter
-
-
-def frame():
-    return pd.DataFrame(
-        {
-            "x": [float(i) for i in range(20)],
-            "label": ["a", "b"] * 10,
-            "tags": ["p q", "q", "p", ""] * 5,
-            "value": [i / 2 for i in range(20)],
-        }
-    )
-
-
-def row_x(r):
-    return torch.tensor([r["x"]])
 
 
 def test_data_block_end_to_end_on_a_dataframe():

@@ -31,3 +31,16 @@ def splits(n: int, valid_pct: float = 0.25, seed: int = 0) -> tuple[np.ndarray, 
     perm = np.random.default_rng(seed).permutation(n)
     cut = int(n * (1 - valid_pct))
     return np.sort(perm[:cut]), np.sort(perm[cut:])
+
+
+def make(df=None, **kwargs):
+    """A `TabularPandas` of `mixed_frame()` (or `df`) with the three procs and the default split."""
+    from layered.data.normalize import Normalize
+    from layered.tabular.procs import Categorify, FillMissing
+    from layered.tabular.tabular_pandas import TabularPandas
+
+    df = mixed_frame() if df is None else df
+    procs = [Categorify, FillMissing, Normalize]
+    kwargs = {"procs": procs, "cat_names": CATS, "cont_names": CONTS, "y_names": "y", **kwargs}
+    kwargs.setdefault("splits", splits(len(df)))
+    return TabularPandas(df, **kwargs)

@@ -4,21 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from tabular_frames import CATS, CONTS, mixed_frame, splits
+from tabular_frames import make, mixed_frame, splits
 
 from layered.data.normalize import Normalize
 from layered.tabular.errors import TabularError
-from layered.tabular.procs import Categorify, FillMissing, TabularNormalize
-from layered.tabular.tabular_pandas import TabularPandas
-
-PROCS = [Categorify, FillMissing, Normalize]
-
-
-def make(df=None, **kwargs):
-    df = mixed_frame() if df is None else df
-    kwargs = {"procs": PROCS, "cat_names": CATS, "cont_names": CONTS, "y_names": "y", **kwargs}
-    kwargs.setdefault("splits", splits(len(df)))
-    return TabularPandas(df, **kwargs)
+from layered.tabular.procs import FillMissing, TabularNormalize
 
 
 def test_procs_learn_from_training_rows_only():

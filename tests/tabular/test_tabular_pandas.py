@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from tabular_frames import CATS, CONTS, mixed_frame, splits
+from tabular_frames import CATS, CONTS, make, mixed_frame, splits
 
 from layered.data.normalize import Normalize
 from layered.tabular.errors import TabularError
@@ -21,13 +21,6 @@ def dls_of(df=None, **kwargs):
     df = mixed_frame() if df is None else df
     kwargs = {"procs": PROCS, "cat_names": CATS, "cont_names": CONTS, "y_names": "y", "bs": 32, **kwargs}
     return TabularDataLoaders.from_df(df, **kwargs)
-
-
-def make(df=None, **kwargs):
-    df = mixed_frame() if df is None else df
-    kwargs = {"procs": PROCS, "cat_names": CATS, "cont_names": CONTS, "y_names": "y", **kwargs}
-    kwargs.setdefault("splits", splits(len(df)))
-    return TabularPandas(df, **kwargs)
 
 
 def test_decode_gives_the_original_values():

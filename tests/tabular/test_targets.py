@@ -2,23 +2,11 @@
 
 import numpy as np
 import pytest
-from tabular_frames import CATS, CONTS, mixed_frame, splits
+from tabular_frames import make, mixed_frame, splits
 
 from layered.data.blocks import CategoryBlock, RegressionBlock
-from layered.data.normalize import Normalize
 from layered.tabular.errors import TabularError
-from layered.tabular.procs import Categorify, FillMissing
-from layered.tabular.tabular_pandas import TabularPandas
 from layered.tabular.targets import CategorizeTarget, RegressionTarget
-
-PROCS = [Categorify, FillMissing, Normalize]
-
-
-def make(df=None, **kwargs):
-    df = mixed_frame() if df is None else df
-    kwargs = {"procs": PROCS, "cat_names": CATS, "cont_names": CONTS, "y_names": "y", **kwargs}
-    kwargs.setdefault("splits", splits(len(df)))
-    return TabularPandas(df, **kwargs)
 
 
 def test_targets_from_dtype_and_block():
