@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import functools
 import inspect
 import math
 import pathlib
@@ -64,15 +65,10 @@ def _custom(cls: type, method: str) -> bool:
     return getattr(cls, method, None) is not getattr(object, method, None)
 
 
-_MODULE_INTERNALS: frozenset | None = None
-
-
+@functools.cache
 def _module_internals() -> frozenset:
     """The attributes `nn.Module.__init__` makes (described by params/buffers/children, or not at all)."""
-    global _MODULE_INTERNALS
-    if _MODULE_INTERNALS is None:
-        _MODULE_INTERNALS = frozenset(vars(nn.Module())) - {"training"}
-    return _MODULE_INTERNALS
+    return frozenset(vars(nn.Module())) - {"training"}
 
 
 def _torch_compat_hook(hook: Any) -> bool:

@@ -32,6 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from torch import nn
+
 from layered.core.errors import LayeredError
 
 __all__ = [
@@ -88,10 +90,6 @@ _BY_ID: dict[int, Component] = {}
 def _kind_of(obj: Any) -> str:
     if not isinstance(obj, type):
         return "reference"
-    try:
-        from torch import nn
-    except ImportError:  # pragma: no cover - core depends on torch
-        return "object"
     return "module" if issubclass(obj, nn.Module) else "object"
 
 
