@@ -265,3 +265,30 @@ def test_after_batch_follows_a_replaced_to_device(num_workers):
     )
     list(dl)
     assert [(os.getpid(), "meta", "meta")] * 2 == _SEEN_BY_AFTER_BATCH
+
+
+class RaggedItems(Items):
+    """Item 6 has a shape of its own, so the batch holding it cannot be stacked."""
+
+    def __getitem__(self, i):
+        x, y = super().__getitem__(i)
+        return (x.repeat(2) if i == 6 else x), y
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_a_batch_that_cannot_be_collated_names_its_items(num_workers):
+    dl = DataLoader(RaggedItems(10), bs=4, num_workers=num_workers)
+    with pytest.raises(DataError, match="different shapes") as info:
+        list(dl)
+    notes = [n for n in getattr(info.value, "__notes__", []) if n.startswith("layered: batch of items")]
+    assert notes == ["layered: batch of items [4, 5, 6, 7] failed in DataLoader.do_batch"]
+
+
+def test_a_replaced_chunkify_leaves_the_batch_unnamed_rather_than_misnamed():
+    class Reversed(DataLoader):
+        def chunkify(self, items):
+            return super().chunkify(list(items)[::-1])
+
+    with pytest.raises(DataError) as info:
+        list(Reversed(RaggedItems(10), bs=4))
+    assert "layered: batch of items (indices not tracked) failed in Reversed.do_batch" in info.value.__notes__

@@ -216,6 +216,13 @@ def test_classifier_learns_word_order(tmp_path):
     assert (
         label == "cat_first" and int(idx) == 0 and probs.shape == (2,) and probs.sum() == pytest.approx(1.0)
     )
+    # utf8 bytes predict as their text; broken text is refused, naming what is wrong, not a raw codec error
+    label_b, _, probs_b = learn.predict(b"red cat big dog new")
+    assert label_b == label and torch.allclose(probs_b, probs)
+    with pytest.raises(TextError, match=r"lone surrogate '\\ud800' at character 4"):
+        learn.predict("red \ud800 big dog")
+    with pytest.raises(TextError, match="bytes are not utf8 text"):
+        learn.predict(b"red \xff cat")
     # export and reload (weights-only, no code from the file) give the same prediction
     reloaded = load_learner(learn.export())
     label2, idx2, probs2 = reloaded.predict("red cat big dog new")

@@ -13,6 +13,7 @@ from layered.core.seed import set_seed
 from layered.data.blocks import CategoryBlock, TransformBlock
 from layered.data.data_block import DataBlock
 from layered.data.splitters import RandomSplitter
+from layered.train.errors import TrainError
 from layered.train.learner import Learner
 from layered.train.losses.flattened import CrossEntropyLossFlat
 from layered.train.metrics.classification import accuracy
@@ -57,6 +58,14 @@ def test_loss_is_inferred_from_the_target_block_and_predict_decodes():
     assert label == get_name(5)
     assert int(index) == ["blue", "green", "red"].index(label)  # vocab is sorted
     assert probs.shape == (3,) and float(probs.sum()) == pytest.approx(1.0, abs=1e-5)
+    # an item whose input holds NaN is refused, not given a confident class
+    kept = POINTS[7].clone()
+    POINTS[7, 0] = float("nan")
+    try:
+        with pytest.raises(TrainError, match=r"input 0 made from the item 7 holds non-finite values"):
+            learn.predict(7)
+    finally:
+        POINTS[7] = kept
 
 
 def test_show_results_and_plots(tmp_path):

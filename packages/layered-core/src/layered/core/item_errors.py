@@ -5,6 +5,10 @@ and gains one note (`BaseException.add_note`) such as::
 
     layered: item 7 ('cat_7.png') failed in setting up Categorize, at get_y
 
+A failure while items are collated into a batch names the batch's items instead::
+
+    layered: batch of items [4, 9, 1, 7] failed in TfmdDL.do_batch
+
 Only the first site that names an item adds its note (the innermost, which knows the item
 best); the sites around it leave the exception alone. `mark_step` records which transform of a
 pipeline failed, for the note written further out. An exception raised in a worker process is
@@ -19,7 +23,14 @@ import re
 import reprlib
 from typing import Any
 
-__all__ = ["carry_note_from_worker", "item_note", "mark_step", "note_item_error", "short_repr"]
+__all__ = [
+    "carry_note_from_worker",
+    "item_note",
+    "mark_step",
+    "note_batch_error",
+    "note_item_error",
+    "short_repr",
+]
 
 _PREFIX = "layered: item "
 _NOTED = "_layered_item_noted"
@@ -65,11 +76,24 @@ def note_item_error(exc: BaseException, index: Any, item: Any, step: str) -> Non
         setattr(exc, _NOTED, True)
 
 
+def note_batch_error(exc: BaseException, indices: list | None, step: str) -> None:
+    """Add to `exc` a note naming the items (by index, when known) of the batch being made when `step` failed, once."""
+    if getattr(exc, _NOTED, False) or _has_note(exc):
+        return
+    which = short_repr(list(indices)) if indices is not None else "(indices not tracked)"
+    exc.add_note(f"{_BATCH_PREFIX}{which} failed in {step}")
+    with contextlib.suppress(AttributeError):
+        setattr(exc, _NOTED, True)
+
+
+_BATCH_PREFIX = "layered: batch of items "
+
+
 def _has_note(exc: BaseException) -> bool:
-    return any(str(n).startswith(_PREFIX) for n in getattr(exc, "__notes__", ()))
+    return any(str(n).startswith((_PREFIX, _BATCH_PREFIX)) for n in getattr(exc, "__notes__", ()))
 
 
-_WORKER_NOTE = re.compile(r"^" + re.escape(_PREFIX) + r".*$", re.MULTILINE)
+_WORKER_NOTE = re.compile(rf"^(?:{re.escape(_PREFIX)}|{re.escape(_BATCH_PREFIX)}).*$", re.MULTILINE)
 
 
 def carry_note_from_worker(exc: BaseException) -> None:

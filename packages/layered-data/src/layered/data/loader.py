@@ -43,7 +43,7 @@ import torch
 import torch.utils.data as tud
 
 from layered.core.device import to_device
-from layered.core.item_errors import carry_note_from_worker, note_item_error
+from layered.core.item_errors import carry_note_from_worker, note_batch_error, note_item_error
 from layered.core.method_kwargs import funcs_kwargs
 from layered.core.registry import register_serializable
 from layered.core.tensor_types import retain_types
@@ -351,8 +351,14 @@ class DataLoader:
                     rows = order[start : start + self.bs]
                 yield slice_arrays(self._arrays, rows)
             return
-        for items in self.chunkify(self._made_items(samples)):
-            yield self.do_batch(items)
+        # the indices read since the last batch name its items if collation fails (not known when
+        # items are iterated, or when a replaced `chunkify` may reorder them)
+        taken: list | None = [] if self.indexed and not self._is_replaced("chunkify") else None
+        made = self._made_items(samples if taken is None else _recording(samples, taken))
+        for items in self.chunkify(made):
+            yield self._batch_noted(items, None if taken is None else taken[-len(items) :])
+            if taken is not None:
+                taken.clear()
 
     def _made_items(self, samples: Iterable) -> Iterator:
         """`do_item` over `samples`, an error noted with the item's index; default stages cost no calls of their own."""
@@ -364,6 +370,14 @@ class DataLoader:
             after = self.after_item
             return map(self._noted(lambda i: after(made(i)), "reading or after_item"), samples)
         return map(self._noted(made, "reading"), samples)
+
+    def _batch_noted(self, items: list, indices: list | None) -> Any:
+        """`do_batch(items)`, an error given the note naming the batch's items by index (when known)."""
+        try:
+            return self.do_batch(items)
+        except Exception as e:
+            note_batch_error(e, indices, f"{type(self).__name__}.do_batch")
+            raise
 
     def _noted(self, make: Any, stage: str) -> Any:
         """`make(i)`, with an error given the note naming item `i` and the loader's stage."""
@@ -518,6 +532,13 @@ class DataLoader:
             f"drop_last={self.drop_last}, num_workers={self.num_workers}, device={self.device}, "
             f"fast_path={self.fast_path})"
         )
+
+
+def _recording(samples: Iterable, taken: list) -> Iterator:
+    """Iterate `samples`, appending each to `taken` as it is handed out."""
+    for i in samples:
+        taken.append(i)
+        yield i
 
 
 def _carrying_notes(batches: Iterable) -> Iterator:

@@ -19,6 +19,7 @@ from torch import nn
 
 from layered.core.attributes import store_attr
 from layered.core.device import default_device, to_device
+from layered.core.item_errors import short_repr
 from layered.core.registry import register_serializable
 from layered.train.callback import (
     Callback,
@@ -53,6 +54,16 @@ from layered.train.saving.state_file import load_weights, read_state, write_stat
 from layered.train.test_time_augmentation import tta
 
 __all__ = ["MODEL_FORMAT", "Learner", "load_learner"]
+
+
+def _refuse_non_finite(item, inputs) -> None:
+    """Raise when the model's input made from `item` holds NaN or inf: its prediction would mean nothing."""
+    for k, t in enumerate(_tuple(inputs)):
+        if isinstance(t, torch.Tensor) and t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise TrainError(
+                f"predict: input {k} made from the item {short_repr(item)} holds non-finite values "
+                "(NaN or inf); fill or drop them before predicting"
+            )
 
 
 def _tuple(x) -> tuple:
@@ -603,6 +614,7 @@ class Learner:
             raise TrainError("predict needs DataLoaders with test_dl (a layered data pipeline)")
         dl = self.dls.test_dl([item], num_workers=0)
         inp, preds, _, dec_preds = self.get_preds(dl=dl, with_input=True, with_decoded=True)
+        _refuse_non_finite(item, inp)
         decoded = self.dls.decode_batch((*_tuple(inp), *_tuple(dec_preds)))[0]
         i = len(_tuple(inp))
         res = (decoded[i:] if len(decoded) > i + 1 else decoded[i], dec_preds[0], preds[0])
