@@ -7,6 +7,8 @@ import torch
 from layered.core.tensor_types import TensorBase
 from layered.train.errors import TrainError
 
+__all__ = ["REDUCTIONS", "LossError", "check_reduction", "plain"]
+
 REDUCTIONS = ("mean", "sum", "none")
 
 
