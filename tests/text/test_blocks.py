@@ -15,7 +15,8 @@ def test_text_block_settings():
     clas = TextBlock(Tokenizer(), min_freq=1, seq_len=5)
     assert clas.dl_type is SortedDL and clas.dls_kwargs["before_batch"].seq_len == 5
     lm = TextBlock.from_df("text", is_lm=True, seq_len=9)
-    assert lm.dl_type is LMDataLoader and lm.dls_kwargs == {"seq_len": 9}
+    assert lm.dl_type is LMDataLoader and lm.dls_kwargs == {"seq_len": 9, "backwards": False}
+    assert TextBlock.from_df("text", is_lm=True, backwards=True).dls_kwargs["backwards"] is True
     assert lm.tok_tfm.text_cols == ["text"] and lm.vocab is None
     assert TextBlock(Tokenizer(), vocab=["xxunk", "a"]).vocab == ["xxunk", "a"]
 

@@ -105,6 +105,54 @@ def test_language_model_trains(lm_dls, tmp_path):
         learn.predict("the cat", temperature=0)
 
 
+@pytest.fixture(scope="module")
+def backwards_dls():
+    tok = Tokenizer.from_df(["text"], post_rules=[], n_workers=1)
+    df = pd.DataFrame({"text": sentences(60)})
+    return TextDataLoaders.from_df(
+        df,
+        text_col="text",
+        is_lm=True,
+        backwards=True,
+        tok_tfm=tok,
+        bs=8,
+        seq_len=12,
+        min_freq=1,
+        n_workers=1,
+        seed=0,
+    )
+
+
+def test_backwards_language_model_writes_what_comes_before_and_reads_forwards(
+    backwards_dls, lm_dls, tmp_path
+):
+    x, y = backwards_dls.valid.one_batch()
+    shown = backwards_dls.valid.decode_batch((x, y), max_n=1)[0][0]
+    words = str(shown).split(" ")
+    # the batch holds the stream reversed ("sun the chases cat the"), shown it reads forwards
+    assert any(
+        words[i : i + 2] in ([s.split()[1], v] for s in SUBJECTS for v in VERBS) for i in range(len(words))
+    )
+    learn = lm_learner(backwards_dls, tmp_path, drop_mult=0.3)
+    assert learn.backwards and not lm_learner(lm_dls, tmp_path).backwards
+    with learn.no_logging():
+        learn.fit_one_cycle(10, 3e-2)
+    assert learn.validate()[2] < 3.0  # the grammar read backwards is as predictable
+    set_seed(0)
+    # before a verb comes a noun: the text grows at its start and still reads forwards
+    outs = [
+        learn.predict("sees the sun .", n_words=1, temperature=0.1, decoder=lambda t: t) for _ in range(5)
+    ]
+    nouns = {s.split()[1] for s in SUBJECTS}
+    assert all(o.endswith("sees the sun .") and o.split(" ")[0] in nouns for o in outs), outs
+    with pytest.raises(TextError, match="backwards=False, but the data's streams run backwards"):
+        language_model_learner(backwards_dls, AWD_LSTM, config=CFG, pretrained=False, backwards=False)
+    with pytest.raises(
+        TextError, match="backwards=True reverses a language model's stream and needs is_lm=True"
+    ):
+        TextDataLoaders.from_df(pd.DataFrame({"text": sentences(8), "label": ["a", "b"] * 4}), backwards=True)
+
+
 def test_decode_spec_tokens():
     toks = ["xxmaj", "hello", "xxup", "big", "s", "xxrep", "4", "o", "xxwrep", "3", "no", "xxmaj"]
     assert decode_spec_tokens(toks) == ["Hello", "BIG", "s", "oooo", "no", "no", "no", "xxmaj"]

@@ -81,3 +81,15 @@ def test_the_loader_declares_its_targets_so_the_default_loss_is_cross_entropy():
     dls = SimpleNamespace(train=dl, n_inp=1)
     assert target_type(dls) is TensorText
     assert isinstance(default_loss(dls), CrossEntropyLossFlat)
+
+
+def test_backwards_reads_the_stream_from_its_end():
+    forwards = rows(epoch(LMDataLoader(DOCS, bs=4, seq_len=3)), 4)
+    dl = LMDataLoader(DOCS, bs=4, seq_len=3, backwards=True)
+    xs, ys = rows(epoch(dl), 4)
+    stream = torch.cat(DOCS).flip(0)
+    assert torch.equal(torch.cat(xs), stream[:32]) and torch.equal(torch.cat(ys), stream[1:33])
+    assert not torch.equal(torch.cat(xs), torch.cat(forwards[0]))
+    assert dl.new(bs=2).backwards  # copies keep the direction
+    with pytest.raises(TextError, match="backwards must be True or False, got 'yes'"):
+        LMDataLoader(DOCS, backwards="yes")

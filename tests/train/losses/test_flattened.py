@@ -9,6 +9,7 @@ from layered.data.categorize import TensorCategory
 from layered.train.errors import TrainError
 from layered.train.losses.flattened import (
     BaseLossFlat,
+    BCELossFlat,
     BCEWithLogitsLossFlat,
     CrossEntropyLossFlat,
     FocalLoss,
@@ -218,3 +219,26 @@ def test_losses_survive_export(loss):
     assert rebuilt(LOGITS, LABELS).item() == pytest.approx(loss(LOGITS, LABELS).item())
     rebuilt.reduction = "none"
     assert rebuilt(LOGITS, LABELS).shape == (10,)
+
+
+def test_bce_loss_flat_on_probabilities_equals_scikit_learn_log_loss():
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    probs = torch.rand(6, 4, 3, generator=G) * 0.98 + 0.01  # (bs, labels, positions), labels on axis 1
+    targs = torch.randint(0, 2, (6, 4, 3), generator=G)
+    loss = BCELossFlat(axis=1)
+    value = loss(probs, targs)
+    expected = sklearn_metrics.log_loss(targs.reshape(-1).numpy(), probs.reshape(-1).double().numpy())
+    assert type(value) is torch.Tensor and value.item() == pytest.approx(expected, rel=1e-5)
+    logits = torch.logit(probs)
+    assert value.item() == pytest.approx(BCEWithLogitsLossFlat(axis=1)(logits, targs).item(), rel=1e-5)
+    assert torch.equal(loss.decodes(probs), probs > 0.5) and torch.equal(loss.activation(probs), probs)
+    weight = torch.tensor([1.0, 2.0, 0.5, 1.0])  # one per label: the label axis is kept, last
+    weighted = BCELossFlat(axis=1, weight=weight)(probs, targs)
+    by_hand = F.binary_cross_entropy(probs.movedim(1, -1), targs.movedim(1, -1).float(), weight=weight)
+    assert weighted.item() == pytest.approx(by_hand.item(), rel=1e-6)
+    loss.reduction = "none"
+    assert loss(probs, targs).shape == (72,)
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        BCELossFlat()(logits * 10, targs)  # scores, not probabilities: torch names the problem
+    rebuilt = from_config(*to_config(BCELossFlat(thresh=0.3)))
+    assert type(rebuilt) is BCELossFlat and rebuilt.thresh == 0.3

@@ -10,6 +10,7 @@ from metric_feed import feed as feed_batches
 
 from layered.train.metrics.metric import AccumMetric, MetricError
 from layered.train.metrics.regression import (
+    ExplainedVariance,
     PearsonCorrCoef,
     R2Score,
     SpearmanCorrCoef,
@@ -94,3 +95,16 @@ def test_spearman_averages_the_ranks_of_ties():
 def test_mismatched_sizes_are_refused():
     with pytest.raises(MetricError, match=r"mse: 6 predictions \(shape \(3, 2\)\) for 3 targets"):
         mse(torch.zeros(3, 2), torch.zeros(3))
+
+
+def test_explained_variance_on_the_whole_set_ignores_an_offset():
+    p, t = PREDS.numpy(), TARGS.numpy()
+    expected = skm.explained_variance_score(t, p)
+    assert feed(ExplainedVariance(), PREDS, TARGS) == pytest.approx(expected, rel=1e-6)
+    assert per_batch_mean(lambda a, b: skm.explained_variance_score(b, a), p, t) != pytest.approx(
+        expected, rel=1e-3
+    )
+    shifted = feed(ExplainedVariance(), PREDS + 5, TARGS)  # an offset costs R² but not the explained variance
+    assert shifted == pytest.approx(expected, rel=1e-6)
+    assert feed(R2Score(), PREDS + 5, TARGS) < expected - 1
+    assert ExplainedVariance().name == "explained_variance"

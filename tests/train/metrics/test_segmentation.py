@@ -9,7 +9,7 @@ import torch
 from metric_feed import feed as feed_batches
 
 from layered.train.metrics.metric import MetricError
-from layered.train.metrics.segmentation import Dice, DiceMulti, JaccardCoeff
+from layered.train.metrics.segmentation import Dice, DiceMulti, ForegroundAccuracy, JaccardCoeff
 
 G = torch.Generator().manual_seed(0)
 SIZES = (3, 9, 1, 5)  # uneven, so a mean of per-batch scores would be wrong
@@ -78,3 +78,30 @@ def test_dice_multi_refuses_a_change_in_the_number_of_classes():
         metric.accumulate(
             SimpleNamespace(pred=torch.randn(2, 4, 4, 4), yb=(torch.zeros(2, 4, 4, dtype=torch.long),))
         )
+
+
+def test_foreground_accuracy_leaves_out_the_background_pixels():
+    logits = torch.randn(N, 4, 5, 5, generator=G)
+    masks = torch.randint(0, 4, (N, 5, 5), generator=G)
+    pred, targ = logits.argmax(1).reshape(-1).numpy(), masks.reshape(-1).numpy()
+    fg = targ != 0
+    expected = skm.accuracy_score(targ[fg], pred[fg])
+    assert feed(ForegroundAccuracy(), logits, masks) == pytest.approx(expected)
+    assert expected != pytest.approx(skm.accuracy_score(targ, pred), rel=1e-3)
+    other = targ != 2
+    assert feed(ForegroundAccuracy(bkg_idx=2), logits, masks) == pytest.approx(
+        skm.accuracy_score(targ[other], pred[other])
+    )
+    starts = np.cumsum((0, *SIZES[:-1]))
+    per_batch = [
+        skm.accuracy_score(
+            targ[s * 25 : (s + n) * 25][fg[s * 25 : (s + n) * 25]],
+            pred[s * 25 : (s + n) * 25][fg[s * 25 : (s + n) * 25]],
+        )
+        for s, n in zip(starts, SIZES)
+    ]
+    assert np.mean(per_batch) != pytest.approx(expected, rel=1e-3)
+    all_background = torch.zeros(3, 5, 5, dtype=torch.long)
+    assert feed(ForegroundAccuracy(), logits[:3], all_background) is None  # no foreground pixel: no value
+    with pytest.raises(MetricError, match="bkg_idx must be a class index"):
+        ForegroundAccuracy(bkg_idx="background")

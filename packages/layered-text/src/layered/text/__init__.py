@@ -21,6 +21,7 @@ serving: pad_tokens text_serving_spec
 show: show_batch show_results texts_frame
 sorted_loader: PadInput PadInputChunk SortedDL pad_input pad_input_chunk
 tokenize: tokenize_csv tokenize_df tokenize_folder tokenize_texts
+tokenized_files: load_tokenized_csv read_tokens save_tokenized_csv tokenize_files
 tokenizer_transform: TextStr TokenList Tokenizer
 tokenizers: SentencePieceTokenizer SpacyTokenizer
 """

@@ -25,6 +25,7 @@ from layered.text.serving import *
 from layered.text.show import *
 from layered.text.sorted_loader import *
 from layered.text.tokenize import *
+from layered.text.tokenized_files import *
 from layered.text.tokenizer_transform import *
 from layered.text.tokenizers import *
 from layered.train.all import *

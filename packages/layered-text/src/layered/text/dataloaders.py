@@ -107,16 +107,17 @@ class TextDataLoaders(DataLoaders):
         n_workers: int | None = None,
         cache_dir: str | Path | None = None,
         bs: int = 64,
+        backwards: bool = False,
         **kwargs: Any,
     ) -> TextDataLoaders:
         """From a DataFrame: texts in `text_col` (a name, a position, or a list: joined with `xxfld i`),
         labels in `label_col` (unused with `is_lm`); validation rows where `valid_col` is true, else a
-        random `valid_pct` of them."""
+        random `valid_pct` of them. `backwards` (with `is_lm`): a backwards language model's data."""
         cols = text_col if isinstance(text_col, (list, tuple)) else [text_col]
         cols = [_column(df, c, "text_col") for c in cols]
         if tok_tfm is None:
             tok_tfm = Tokenizer.from_df(cols, n_workers=n_workers, cache_dir=cache_dir)
-        blocks: list = [TextBlock(tok_tfm, text_vocab, is_lm, seq_len, min_freq, max_vocab)]
+        blocks: list = [TextBlock(tok_tfm, text_vocab, is_lm, seq_len, min_freq, max_vocab, backwards)]
         get_y = None
         if not is_lm:
             label = _column(df, label_col, "label_col")
@@ -169,15 +170,17 @@ class TextDataLoaders(DataLoaders):
         n_workers: int | None = None,
         cache_dir: Any = None,
         bs: int = 64,
+        backwards: bool = False,
         **kwargs: Any,
     ) -> TextDataLoaders:
         """From `path/train/<label>/*.txt` and `path/valid/<label>/*.txt` (or a random `valid_pct`
         of all files). `vocab` fixes the labels, `text_vocab` the tokens. Tokens are cached in
-        `path/.layered_text` (`cache_dir=False`: not cached)."""
+        `path/.layered_text` (`cache_dir=False`: not cached). `backwards` (with `is_lm`): a
+        backwards language model's data."""
         path = Path(path)
         if tok_tfm is None:
             tok_tfm = Tokenizer.from_folder(path, encoding=encoding, n_workers=n_workers, cache_dir=cache_dir)
-        blocks: list = [TextBlock(tok_tfm, text_vocab, is_lm, seq_len, min_freq, max_vocab)]
+        blocks: list = [TextBlock(tok_tfm, text_vocab, is_lm, seq_len, min_freq, max_vocab, backwards)]
         if not is_lm:
             blocks.append(CategoryBlock(vocab=vocab))
         if valid_pct is None:

@@ -134,6 +134,11 @@ def _text_tfms(dls: Any) -> tuple[Tokenizer, Numericalize]:
     return tok, num
 
 
+def _data_backwards(dls: Any) -> bool:
+    """Whether the data's language-model streams run backwards (an `LMDataLoader(backwards=True)`)."""
+    return any(getattr(dl, "backwards", False) is True for dl in getattr(dls, "loaders", ()))
+
+
 def _encoder(model: nn.Module) -> nn.Module:
     """The recurrent encoder of a language model or classifier (`model[0]`, unwrapped from a SentenceEncoder)."""
     enc = unwrap_model(model)[0]
@@ -272,6 +277,11 @@ class TextLearner(Learner):
 class LMLearner(TextLearner):
     """A TextLearner for language models: `predict` continues a text, `save_pretrained` exports weights and vocabulary."""
 
+    @property
+    def backwards(self) -> bool:
+        """Whether the model reads texts from their end: its data's streams are reversed (`backwards=True`)."""
+        return _data_backwards(self.dls)
+
     def predict(
         self,
         text: str,
@@ -283,6 +293,8 @@ class LMLearner(TextLearner):
     ) -> TextStr:
         """`text` followed by `n_words` sampled tokens, decoded (markers undone by `decoder`).
 
+        A backwards model (`backwards`, from its data) reads `text` from its end and writes the
+        `n_words` tokens that come before it: the result still reads forwards, ending with `text`.
         Each token is drawn from the model's next-token probabilities raised to `1/temperature`
         (lower: safer choices), never `xxunk` with `no_unk`, and only among tokens of probability
         at least `min_p` when any reach it. The hidden state carries the text read so far, so
@@ -294,6 +306,11 @@ class LMLearner(TextLearner):
         ids = num(tok(text)).as_subclass(torch.Tensor)
         if len(ids) > 1 and num.vocab[int(ids[-1])] == EOS:
             ids = ids[:-1]
+        if self.backwards:
+            # what comes before the text is wanted, not the text before it: drop its start marker
+            if len(ids) > 1 and num.vocab[int(ids[0])] == BOS:
+                ids = ids[1:]
+            ids = ids.flip(0)
         model = self.model.to(self.device)
         model.eval()
         model.reset()
@@ -315,7 +332,8 @@ class LMLearner(TextLearner):
                 generated.append(int(idx))
                 inp = idx[None]
         model.reset()
-        tokens = [num.vocab[i] for i in [*ids.tolist(), *generated]]
+        read = [*ids.tolist(), *generated]
+        tokens = [num.vocab[i] for i in (read[::-1] if self.backwards else read)]
         tokens = [t for t in tokens if t not in (BOS, PAD)]
         return tok.decode(TokenList(decoder(tokens)))
 
@@ -336,7 +354,7 @@ def language_model_learner(
     arch: type,
     config: dict | None = None,
     drop_mult: float = 1.0,
-    backwards: bool = False,
+    backwards: bool | None = None,
     pretrained: bool = True,
     pretrained_fnames: Sequence[str | Path] | None = None,
     **kwargs,
@@ -344,16 +362,25 @@ def language_model_learner(
     """An `LMLearner` with `get_language_model(arch, ...)` sized to the data's vocabulary.
 
     Metrics default to accuracy and perplexity, the loss to the data's (cross entropy on the next token).
-    With `pretrained`, weights come from `pretrained_fnames` or the cache (see `pretrained_files`;
-    `backwards` picks the backwards model, for data whose texts are reversed), are mapped onto
-    the data's vocabulary by token, and the model is frozen but for its embedding and decoder.
+    `backwards` (default: the data's) says the model reads texts from their end; it must agree
+    with the data (`TextDataLoaders.from_df(..., is_lm=True, backwards=True)`). With `pretrained`,
+    weights come from `pretrained_fnames` or the cache (see `pretrained_files`; a backwards model's
+    from `<arch>-bwd`), are mapped onto the data's vocabulary by token, and the model is frozen
+    but for its embedding and decoder.
     """
+    data_backwards = _data_backwards(dls)
+    if backwards is not None and backwards != data_backwards:
+        raise TextError(
+            f"language_model_learner: backwards={backwards}, but the data's streams run "
+            f"{'backwards' if data_backwards else 'forwards'}; make the data with backwards={backwards} "
+            "(TextDataLoaders / TextBlock), or leave backwards out to follow the data"
+        )
     vocab = _vocabs(dls)[0]
     model = get_language_model(arch, len(vocab), config=config, drop_mult=drop_mult)
     kwargs.setdefault("metrics", [accuracy, Perplexity()])
     learn = LMLearner(dls, model, splitter=text_arch_meta(arch)["split_lm"], **kwargs)
     if pretrained:
-        learn.load_pretrained(*pretrained_files(arch, pretrained_fnames, backwards))
+        learn.load_pretrained(*pretrained_files(arch, pretrained_fnames, data_backwards))
     return learn
 
 

@@ -8,6 +8,10 @@ by one token. So the hidden state a recurrent model carries from one batch to th
 with the same row, every token of the first `bs * m` is an input exactly once per epoch (the
 `(n - 1) % bs` left at the end of the stream are not), and the last batch may be shorter.
 `get_idxs` keeps the items (row, step) in order and `create_item` slices the stream.
+
+With `backwards`, the stream is reversed, so the model learns to predict each token from the
+ones after it: a backwards language model (ULMFiT ensembles one with the forward model).
+Showing or decoding a batch reverses it back, so its texts read forwards.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ class LMDataLoader(TfmdDL):
 
     `lens`, the texts' lengths in tokens, lets the loader know its size before reading the texts;
     they are read (and kept) on the first epoch otherwise. With `shuffle`, the texts are put in a
-    new random order each epoch.
+    new random order each epoch. With `backwards`, the stream (so every text) is read from its end.
     """
 
     target_type = TensorText  # the loader makes the targets (the next tokens): the default loss follows it
@@ -56,15 +60,18 @@ class LMDataLoader(TfmdDL):
         seq_len: int = 72,
         num_workers: int = 0,
         shuffle: bool = False,
+        backwards: bool = False,
         **kwargs: Any,
     ):
+        if not isinstance(backwards, bool):
+            raise TextError(f"LMDataLoader: backwards must be True or False, got {backwards!r}")
         if not isinstance(seq_len, int) or seq_len < 1:
             raise TextError(f"LMDataLoader: seq_len must be a positive integer, got {seq_len!r}")
         if kwargs.get("persistent_workers"):
             raise TextError(
                 "LMDataLoader: persistent_workers is not supported (each epoch builds a new stream)"
             )
-        self.dataset, self.seq_len, self._docs = dataset, seq_len, None
+        self.dataset, self.seq_len, self.backwards, self._docs = dataset, seq_len, backwards, None
         self.lens = None if lens is None else [int(n) for n in lens]
         super().__init__(
             dataset, bs=bs, shuffle=shuffle, num_workers=num_workers, n=self._n_items(bs), **kwargs
@@ -95,10 +102,11 @@ class LMDataLoader(TfmdDL):
         return -(-self._row_len // self.seq_len) * bs
 
     def before_iter(self) -> None:
-        """Concatenate the texts, shuffled on the training set, into this epoch's stream."""
+        """Concatenate the texts, shuffled on the training set, into this epoch's stream (reversed `backwards`)."""
         docs = self._read_docs()
         order = self.shuffle_fn(list(range(len(docs)))) if self.shuffle else range(len(docs))
-        self._stream = torch.cat([docs[i] for i in order])
+        stream = torch.cat([docs[i] for i in order])
+        self._stream = stream.flip(0) if self.backwards else stream
 
     def get_idxs(self) -> list:
         """Items in order: the shuffling is of the texts in the stream, not of stretches of it."""
@@ -125,6 +133,8 @@ class LMDataLoader(TfmdDL):
         # x and y are both texts of the dataset's one pipeline (TfmdDL would pair y with a second one)
         decode = self.dataset.decode
         parts = [list(p[:max_n]) for p in (b if isinstance(b, tuple) else (b,))]
+        if self.backwards:  # the texts of a backwards model's batches read forwards when shown
+            parts = [[t.flip(-1) for t in part] for part in parts]
         return [
             tuple(decode((self.after_item.decode(t),), full=full)[0] for t in item) for item in zip(*parts)
         ]

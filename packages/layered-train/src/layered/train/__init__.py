@@ -13,7 +13,7 @@ extras: missing_extra
 gather: GatherPredsCallback
 interpret: ClassificationInterpretation Interpretation
 learner: Learner MODEL_FORMAT load_learner
-test_time_augmentation: augmented_loader tta
+test_time_augmentation: augmented_loader tta view_loader
 """
 # subpackages (rooms) whose public names this face also gives
 _ROOMS = ["callbacks", "losses", "metrics", "nn", "optim", "saving"]

@@ -25,8 +25,10 @@ from layered.train.gather import *
 from layered.train.interpret import *
 from layered.train.learner import *
 from layered.train.losses.default import *
+from layered.train.losses.dice import *
 from layered.train.losses.flattened import *
 from layered.train.metrics.classification import *
+from layered.train.metrics.loss_terms import *
 from layered.train.metrics.metric import *
 from layered.train.metrics.regression import *
 from layered.train.metrics.segmentation import *

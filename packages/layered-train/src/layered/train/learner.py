@@ -704,9 +704,18 @@ class Learner:
         """Context manager: train with DistributedDataParallel under torchrun (a no-op in one process)."""
         return distrib_ctx(self, sync_bn=sync_bn, gpu=gpu, **ddp_kwargs)
 
-    def tta(self, ds_idx: int = 1, dl=None, n: int = 4, beta: float | None = 0.25, use_max: bool = False):
-        """Test-time augmentation: predictions averaged over `n` augmented passes and mixed with the plain one."""
-        return tta(self, ds_idx=ds_idx, dl=dl, n=n, beta=beta, use_max=use_max)
+    def tta(
+        self,
+        ds_idx: int = 1,
+        dl=None,
+        n: int = 4,
+        beta: float | None = 0.25,
+        use_max: bool = False,
+        tfms=None,
+    ):
+        """Test-time augmentation: predictions averaged over `n` augmented passes (or one pass per
+        transform of `tfms`) and mixed with the plain one."""
+        return tta(self, ds_idx=ds_idx, dl=dl, n=n, beta=beta, use_max=use_max, tfms=tfms)
 
     def summary(self, *xb) -> str:
         """Per-layer output shapes and parameter counts, totals, optimizer, loss and callbacks."""

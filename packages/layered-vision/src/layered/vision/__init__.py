@@ -14,9 +14,10 @@ dataloaders: ImageDataLoaders SegmentationDataLoaders
 digits: DIGITS_VALID_PCT digits_folder digits_pixels
 drawing: axes_grid show_boxes show_image show_images show_points
 errors: ImageReadError VisionError
+fixed_symmetries: FixedDihedral FixedFlip dihedral_views flip_views
 image_io: convert_image get_image_files image_extensions load_image load_mask mask_values skip_bad_images verify_images
 interpret: SegmentationInterpretation
-item_transforms: CheckMaskSize CropPad ImageToTensor IntToFloatTensor PointScaler RandomCrop RandomResizedCrop Resize
+item_transforms: CheckMaskSize CropPad ImageToTensor IntToFloatTensor PointScaler RandomCrop RandomResizedCrop RatioResize Resize
 learner: BodyHeadSplitter arch_meta cnn_learner create_body create_head create_vision_model get_c model_meta normalize_dls vision_learner
 lighting: Brightness Contrast Hue LightingTfm Saturation
 normalize: ImageNormalize cifar_stats imagenet_stats mnist_stats

@@ -19,6 +19,7 @@ from layered.vision.dataloaders import *
 from layered.vision.digits import *
 from layered.vision.drawing import *
 from layered.vision.errors import *
+from layered.vision.fixed_symmetries import *
 from layered.vision.image_io import *
 from layered.vision.interpret import *
 from layered.vision.item_transforms import *

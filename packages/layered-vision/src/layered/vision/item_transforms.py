@@ -55,6 +55,7 @@ __all__ = [
     "PointScaler",
     "RandomCrop",
     "RandomResizedCrop",
+    "RatioResize",
     "Resize",
 ]
 
@@ -361,6 +362,49 @@ class RandomCrop(_TrainThenAll):
     def __init__(self, size: int | tuple[int, int], pad_mode: str = "zeros"):
         wh, pad_mode = _size(size), _check_pad_mode(pad_mode)
         super().__init__([_Window(wh, True, pad_mode), _Window(wh, False, pad_mode)])
+
+
+_SIDES = ("longest", "shortest")
+
+
+@register_serializable
+class RatioResize(_Geometric):
+    """Resize keeping the aspect ratio: the `side` ("longest" or "shortest") becomes `size` pixels.
+
+    The whole image is kept (nothing cut, nothing padded) and the other side is scaled alike,
+    rounded to whole pixels (at least 1). It runs on every split, so validation items are resized
+    the same way. Items then differ in size when their aspects differ: to batch them, follow it
+    with a transform of fixed size (`CropPad(size)` after `RatioResize(size)` pads to a square
+    without distorting the image), or use `bs=1`.
+    """
+
+    def __init__(self, size: int, side: str = "longest", resamples: _Resamples = _DEFAULT_RESAMPLES):
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise VisionError(
+                f"RatioResize: size {size!r}; expected a positive int (pixels of the {side} side)"
+            )
+        if side not in _SIDES:
+            raise VisionError(f"RatioResize: side {side!r}; expected one of {_SIDES}")
+        super().__init__()
+        self.size, self.side, self.resamples = size, side, _filters(resamples)
+
+    def rect(self, size: tuple[int, int]) -> tuple[Rect, tuple[int, int]]:
+        """The whole image, and the output `(width, height)` with `side` at `size` and the aspect kept."""
+        w, h = size
+        scale = self.size / (max(w, h) if self.side == "longest" else min(w, h))
+        return (0, 0, w, h), (max(1, round(w * scale)), max(1, round(h * scale)))
+
+    def serving_step(self) -> dict:
+        """What a server does to an image before an exported graph: this resize, keeping the aspect."""
+        return {
+            "step": f"resize keeping the aspect, the {self.side} side to size",
+            "size": self.size,
+            "resample": Image.Resampling(self.resamples[0]).name.lower(),
+        }
+
+    def serving_module(self, types: tuple) -> None:
+        """Nothing in the graph: the output size depends on each image, so the server resizes first."""
+        return None
 
 
 @register_serializable

@@ -17,10 +17,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from layered.core.registry import register_serializable
-from layered.core.tensor_types import TensorBase
-from layered.train.errors import TrainError
+from layered.train.losses._checks import LossError, check_reduction, plain
 
 __all__ = [
+    "BCELossFlat",
     "BCEWithLogitsLossFlat",
     "BaseLossFlat",
     "CrossEntropyLossFlat",
@@ -32,25 +32,6 @@ __all__ = [
     "LossError",
     "MSELossFlat",
 ]
-
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-class LossError(TrainError, ValueError):
-    """A loss given a bad argument, or predictions and targets that do not line up."""
-
-
-def _check_reduction(reduction: str, owner: str) -> str:
-    if reduction not in _REDUCTIONS:
-        raise LossError(f"{owner}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    return reduction
-
-
-def _plain(t: torch.Tensor) -> torch.Tensor:
-    # semantic subclasses (TensorCategory, TensorMask, ...) would route every torch op through
-    # their __torch_function__; the loss only needs the numbers
-    # (only those: a tracer's tensors, when a graph is exported, must pass through untouched)
-    return t.as_subclass(torch.Tensor) if isinstance(t, TensorBase) else t
 
 
 @register_serializable
@@ -75,7 +56,7 @@ class BaseLossFlat:
         **kwargs,
     ):
         if "reduction" in kwargs:
-            _check_reduction(kwargs["reduction"], type(self).__name__)
+            check_reduction(kwargs["reduction"], type(self).__name__)
         self.func = loss_cls(*args, **kwargs)
         self.axis, self.flatten, self.floatify, self.is_2d = axis, flatten, floatify, is_2d
 
@@ -86,10 +67,10 @@ class BaseLossFlat:
 
     @reduction.setter
     def reduction(self, value: str) -> None:
-        self.func.reduction = _check_reduction(value, type(self).__name__)
+        self.func.reduction = check_reduction(value, type(self).__name__)
 
     def __call__(self, inp: torch.Tensor, targ: torch.Tensor, **kwargs) -> torch.Tensor:
-        inp, targ = _plain(inp), _plain(targ)
+        inp, targ = plain(inp), plain(targ)
         if self.floatify:
             targ = targ.to(inp.dtype if inp.is_floating_point() else torch.float32)
         elif targ.dtype != torch.long and not targ.is_floating_point():
@@ -140,11 +121,11 @@ class _SoftmaxLossFlat(BaseLossFlat):
 
     def activation(self, x: torch.Tensor) -> torch.Tensor:
         """Class probabilities: the softmax over `axis`."""
-        return F.softmax(_plain(x), dim=self.axis)
+        return F.softmax(plain(x), dim=self.axis)
 
     def decodes(self, x: torch.Tensor) -> torch.Tensor:
         """The predicted class: the argmax over `axis`."""
-        return _plain(x).argmax(dim=self.axis)
+        return plain(x).argmax(dim=self.axis)
 
 
 @register_serializable
@@ -179,11 +160,33 @@ class BCEWithLogitsLossFlat(BaseLossFlat):
 
     def activation(self, x: torch.Tensor) -> torch.Tensor:
         """Per-label probabilities: the sigmoid."""
-        return torch.sigmoid(_plain(x))
+        return torch.sigmoid(plain(x))
 
     def decodes(self, x: torch.Tensor) -> torch.Tensor:
         """The labels predicted present: probability above `thresh`."""
-        return _plain(x) > self.thresh
+        return plain(x) > self.thresh
+
+
+@register_serializable
+class BCELossFlat(BaseLossFlat):
+    """Binary cross entropy on probabilities (a model ending in a sigmoid); `> thresh` decoding.
+
+    Predictions must already be in [0, 1] (torch refuses others); for raw scores use
+    `BCEWithLogitsLossFlat`, which is numerically safer. With `weight` (one per label), predictions
+    and targets keep their label axis (moved last) so that the weights line up with it.
+    """
+
+    def __init__(
+        self, *args, axis: int = -1, thresh: float = 0.5, weight: torch.Tensor | None = None, **kwargs
+    ):
+        super().__init__(
+            nn.BCELoss, *args, axis=axis, floatify=True, is_2d=weight is not None, weight=weight, **kwargs
+        )
+        self.thresh = thresh
+
+    def decodes(self, x: torch.Tensor) -> torch.Tensor:
+        """The labels predicted present: probability above `thresh`."""
+        return plain(x) > self.thresh
 
 
 @register_serializable
@@ -214,7 +217,7 @@ class LabelSmoothingCrossEntropy(nn.Module):
         super().__init__()
         if not 0 <= eps <= 1:
             raise LossError(f"LabelSmoothingCrossEntropy: eps must be in [0, 1], got {eps}")
-        self.eps, self.reduction = eps, _check_reduction(reduction, "LabelSmoothingCrossEntropy")
+        self.eps, self.reduction = eps, check_reduction(reduction, "LabelSmoothingCrossEntropy")
         self.register_buffer("weight", weight)
 
     def forward(self, inp: torch.Tensor, targ: torch.Tensor) -> torch.Tensor:
@@ -246,7 +249,7 @@ class FocalLoss(nn.Module):
         super().__init__()
         if gamma < 0:
             raise LossError(f"FocalLoss: gamma must be >= 0, got {gamma}")
-        self.gamma, self.reduction = gamma, _check_reduction(reduction, "FocalLoss")
+        self.gamma, self.reduction = gamma, check_reduction(reduction, "FocalLoss")
         self.register_buffer("weight", weight)
 
     def forward(self, inp: torch.Tensor, targ: torch.Tensor) -> torch.Tensor:

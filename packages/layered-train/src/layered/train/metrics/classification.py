@@ -16,12 +16,18 @@ import torch
 from layered.train.metrics.metric import AccumMetric, MetricError, flatten_check, skm_to_layered
 
 __all__ = [
+    "APScoreBinary",
+    "APScoreMulti",
     "BalancedAccuracy",
     "BrierScore",
     "CohenKappa",
     "F1Score",
     "F1ScoreMulti",
     "FBeta",
+    "HammingLoss",
+    "HammingLossMulti",
+    "Jaccard",
+    "JaccardMulti",
     "MatthewsCorrCoef",
     "Precision",
     "PrecisionMulti",
@@ -119,6 +125,22 @@ def BalancedAccuracy(axis: int = -1, sample_weight=None, adjusted: bool = False)
     return _argmax_metric("balanced_accuracy_score", **locals())
 
 
+def HammingLoss(axis: int = -1, sample_weight=None) -> AccumMetric:
+    """Hamming loss (the fraction of items misclassified) of the argmax predictions over the whole set."""
+    return _argmax_metric("hamming_loss", **locals())
+
+
+def Jaccard(
+    axis: int = -1, labels=None, pos_label=1, average: str = "binary", sample_weight=None
+) -> AccumMetric:
+    """Jaccard index |A∩B| / |A∪B| of the argmax predictions (scikit-learn's `jaccard_score`).
+
+    `average="binary"` scores class `pos_label` against the rest; 'macro', 'micro' or 'weighted'
+    combine the per-class indices of a multi-class problem.
+    """
+    return _argmax_metric("jaccard_score", **locals())
+
+
 def RocAuc(
     axis: int = -1, average: str = "macro", sample_weight=None, max_fpr=None, multi_class: str = "ovr"
 ) -> AccumMetric:
@@ -173,6 +195,21 @@ def _probability_metric(sk_func: Callable, axis: int, binary: bool, **kwargs: An
         axis=axis,
         binary=binary,
         **kwargs,
+    )
+
+
+def APScoreBinary(axis: int = -1, average: str = "macro", pos_label=1, sample_weight=None) -> AccumMetric:
+    """Average precision (area under the precision-recall curve, as scikit-learn sums it) on the
+    probability of class 1 (softmax of two outputs, or sigmoid of one), over the whole set."""
+    from sklearn.metrics import average_precision_score
+
+    return _probability_metric(
+        average_precision_score,
+        axis,
+        binary=True,
+        average=average,
+        pos_label=pos_label,
+        sample_weight=sample_weight,
     )
 
 
@@ -231,6 +268,40 @@ def RecallMulti(
 
     return _multi_label(
         recall_score, thresh, sigmoid, labels=labels, average=average, sample_weight=sample_weight
+    )
+
+
+def HammingLossMulti(thresh: float = 0.5, sigmoid: bool = True, sample_weight=None) -> AccumMetric:
+    """Multi-label Hamming loss: the fraction of (item, label) pairs wrong, each label predicted by
+    `sigmoid(pred) >= thresh`."""
+    from sklearn.metrics import hamming_loss
+
+    return _multi_label(hamming_loss, thresh, sigmoid, sample_weight=sample_weight)
+
+
+def JaccardMulti(
+    thresh: float = 0.5, sigmoid: bool = True, labels=None, average: str = "macro", sample_weight=None
+) -> AccumMetric:
+    """Multi-label Jaccard index, each label predicted by `sigmoid(pred) >= thresh` (per-label
+    indices combined by `average`: 'macro', 'micro', 'weighted' or 'samples')."""
+    from sklearn.metrics import jaccard_score
+
+    return _multi_label(
+        jaccard_score, thresh, sigmoid, labels=labels, average=average, sample_weight=sample_weight
+    )
+
+
+def APScoreMulti(sigmoid: bool = True, average: str = "macro", sample_weight=None) -> AccumMetric:
+    """Multi-label average precision on the per-label probabilities (`sigmoid(pred)`), combined by `average`."""
+    from sklearn.metrics import average_precision_score
+
+    return skm_to_layered(
+        average_precision_score,
+        activation="sigmoid" if sigmoid else "no",
+        is_class=False,
+        flatten=False,
+        average=average,
+        sample_weight=sample_weight,
     )
 
 

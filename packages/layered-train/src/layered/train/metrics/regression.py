@@ -1,7 +1,7 @@
 """Regression metrics, exact over the whole validation set.
 
 `mse`, `mae` and `msle` are means over items, so averaging them over batches (weighted by batch
-size) is exact. `rmse`, `exp_rmspe`, R² and the correlations are not: they are `AccumMetric`s
+size) is exact. `rmse`, `exp_rmspe`, R², the explained variance and the correlations are not: they are `AccumMetric`s
 computed once on every prediction and target. Sums run in float64 so long sets stay accurate.
 """
 
@@ -12,6 +12,7 @@ import torch
 from layered.train.metrics.metric import AccumMetric, flatten_check
 
 __all__ = [
+    "ExplainedVariance",
     "PearsonCorrCoef",
     "R2Score",
     "SpearmanCorrCoef",
@@ -70,6 +71,12 @@ def _r2(preds: torch.Tensor, targs: torch.Tensor) -> torch.Tensor:
     return 1 - residual / total
 
 
+def _explained_variance(preds: torch.Tensor, targs: torch.Tensor) -> torch.Tensor:
+    preds, targs = _pair(preds, targs, "explained_variance")
+    residual = targs - preds
+    return 1 - residual.var(correction=0) / targs.var(correction=0)
+
+
 def _pearson(preds: torch.Tensor, targs: torch.Tensor) -> torch.Tensor:
     preds, targs = _pair(preds, targs, "pearson_corr_coef")
     p, t = preds - preds.mean(), targs - targs.mean()
@@ -91,6 +98,15 @@ def _spearman(preds: torch.Tensor, targs: torch.Tensor) -> torch.Tensor:
 def R2Score() -> AccumMetric:
     """Coefficient of determination R² = 1 - SS_res / SS_tot over the whole set."""
     return AccumMetric(_r2, name="r2_score")
+
+
+def ExplainedVariance() -> AccumMetric:
+    """Explained variance 1 - Var(target - pred) / Var(target) over the whole set.
+
+    Unlike R², a constant offset in the predictions costs nothing: it measures how much of the
+    targets' spread the predictions follow.
+    """
+    return AccumMetric(_explained_variance, name="explained_variance")
 
 
 def PearsonCorrCoef() -> AccumMetric:

@@ -1,4 +1,4 @@
-"""Segmentation metrics: Dice and Jaccard from pixel counts summed over the whole set.
+"""Segmentation metrics: Dice, Jaccard and foreground accuracy from pixel counts summed over the whole set.
 
 A mean of per-batch Dice scores depends on how the set was cut into batches; summing the
 intersection and size counts over every batch and dividing once at the end does not.
@@ -12,7 +12,7 @@ import torch
 from layered.core.device import to_detach
 from layered.train.metrics.metric import Metric, MetricError, flatten_check
 
-__all__ = ["Dice", "DiceMulti", "JaccardCoeff"]
+__all__ = ["Dice", "DiceMulti", "ForegroundAccuracy", "JaccardCoeff"]
 
 
 def _labels(learn, axis: int, metric: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -101,3 +101,31 @@ class DiceMulti(Metric):
             return None
         present = self.total > 0
         return (2 * self.inter[present].double() / self.total[present]).mean().item()
+
+
+class ForegroundAccuracy(Metric):
+    """Pixel accuracy over the pixels whose target is not the background code `bkg_idx`, exact.
+
+    Background pixels are left out of both counts, so a model that predicts background
+    everywhere scores 0 rather than the (often large) background share. Summing the counts over
+    batches makes the value independent of how the set was cut into batches.
+    """
+
+    def __init__(self, bkg_idx: int = 0, axis: int = 1):
+        if not isinstance(bkg_idx, int):
+            raise MetricError(f"ForegroundAccuracy: bkg_idx must be a class index (int), got {bkg_idx!r}")
+        self.bkg_idx, self.axis = bkg_idx, axis
+        self.reset()
+
+    def reset(self) -> None:
+        self.correct, self.count = 0, 0
+
+    def accumulate(self, learn) -> None:
+        pred, targ = _labels(learn, self.axis, self.name)
+        foreground = targ != self.bkg_idx
+        self.correct += int((pred[foreground] == targ[foreground]).sum())
+        self.count += int(foreground.sum())
+
+    @property
+    def value(self) -> float | None:
+        return self.correct / self.count if self.count else None
