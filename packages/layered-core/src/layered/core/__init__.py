@@ -15,7 +15,7 @@ delegation: DelegationError GetAttr delegates
 device: default_device set_default_device to_cpu to_detach to_device to_float
 dispatch: DispatchError Explanation TypeDispatch typedispatch
 errors: LayeredError
-item_errors: carry_note_from_worker item_note mark_step note_item_error short_repr
+item_errors: carry_note_from_worker item_note mark_step note_batch_error note_item_error short_repr
 lazy: FaceError lazy_face
 method_kwargs: FuncsKwargsError funcs_kwargs
 nested: apply find_bs
