@@ -43,7 +43,7 @@ def _tensor_bytes(t: torch.Tensor) -> int:
 
 def _state_bytes(learn: Any) -> int:
     """Parameters, gradients and optimizer state, in bytes."""
-    params = [p for p in learn.model.parameters()]
+    params = list(learn.model.parameters())
     total = sum(_tensor_bytes(p) for p in params) + sum(_tensor_bytes(p) for p in params if p.requires_grad)
     state = learn.opt.state_dict().get("state", {}) if learn.opt is not None else {}
     stack = [state]
@@ -67,7 +67,7 @@ def _default_cap() -> int | None:
 
 
 class BSFinder(Callback):
-    """Time `num_it` training steps of the fit it joins (the first untimed) and measure their memory, then end the fit."""
+    """Time `num_it` training steps of the fit it joins (the first untimed), measure their memory, then end the fit."""
 
     order = 55
     run_valid = False
@@ -76,7 +76,7 @@ class BSFinder(Callback):
         self.num_it = num_it
 
     def before_fit(self):
-        self.times, self.saved, self.peak, self.samples = [], 0, 0, 0
+        self.times, self.saved, self.samples, self.steps = [], 0, 0, 0
         cuda = self.learn.device.type == "cuda"
         if cuda:
             torch.cuda.reset_peak_memory_stats(self.learn.device)
@@ -105,36 +105,36 @@ class BSFinder(Callback):
             self._hooks = None
         if self._cuda:
             torch.cuda.synchronize(self.learn.device)
-        if self.learn.iter > 0:  # the first step warms up
+        self.steps += 1
+        if self.steps > 1:  # the first step warms up
             self.times.append(time.perf_counter() - self._start)
             self.samples += len(self.learn.yb[0]) if self.learn.yb else len(self.learn.xb[0])
-        if self.learn.iter + 1 >= self.num_it:
+        if self.steps >= self.num_it:
             raise CancelFitException()
 
     def before_validate(self):
         raise CancelValidException()
 
-    def memory(self) -> int:
-        """The bytes the steps needed: CUDA's peak, else parameters, gradients, optimizer state and saved activations."""
+    def after_fit(self):
+        # the bytes the steps needed: CUDA's peak, else parameters, gradients, optimizer state and saved activations
         if self._cuda:
-            return int(torch.cuda.max_memory_allocated(self.learn.device))
-        return _state_bytes(self.learn) + self.saved
+            self.memory = int(torch.cuda.max_memory_allocated(self.learn.device))
+        else:
+            self.memory = _state_bytes(self.learn) + self.saved
 
 
 def _try_size(learn: Any, bs: int, num_it: int) -> tuple[str, float | None, int | None]:
     """Train `num_it` steps at batch size `bs`: ("ok" or "out of memory", seconds per sample, bytes)."""
     probe = BSFinder(num_it)
-    learn.dls.loaders[0] = learn.dls.loaders[0].new(bs=bs, shuffle=True, drop_last=True)
+    dl = learn.dls.loaders[0] = learn.dls.loaders[0].new(bs=bs, shuffle=True, drop_last=True)
     try:
         with learn.no_logging():
-            learn.fit(1, cbs=probe)
+            learn.fit(-(-num_it // len(dl)), cbs=probe)  # epochs enough for num_it steps
     except torch.OutOfMemoryError:
         learn.opt.zero_grad()
         torch.cuda.empty_cache()
         return "out of memory", None, None
-    if not probe.samples:
-        return "no timed step", None, probe.memory()
-    return "ok", sum(probe.times) / probe.samples, probe.memory()
+    return "ok", sum(probe.times) / probe.samples, probe.memory
 
 
 def bs_find(
