@@ -14,6 +14,7 @@ from layered.core.seed import set_seed
 from layered.data.dataloaders import DataLoaders
 from layered.data.loader import DataLoader
 from layered.train.callbacks.ema import EMACallback
+from layered.train.callbacks.gradient import GradientAccumulation
 from layered.train.callbacks.swa import SWACallback, update_bn
 from layered.train.errors import TrainError
 from layered.train.learner import Learner
@@ -68,6 +69,12 @@ def test_ema_optional_validation_and_warmup():
     )
     with pytest.raises(TrainError, match=r"decay must be in \(0, 1\), got 1"):
         EMACallback(decay=1)
+
+
+def test_ema_counts_only_the_steps_taken():
+    ema = EMACallback(decay=0.98)
+    fitted([ema, GradientAccumulation(n_acc=20)])  # batches of 10: a step every second batch
+    assert int(ema.averaged.n_averaged) == 6 * 50 // 2
 
 
 def test_ema_averages_batch_norm_statistics():

@@ -18,15 +18,13 @@ def frozen_bn_layers(model: nn.Module, opt: Any = None) -> list[nn.Module]:
 
     A layer is frozen when its own parameters are (`train_bn=False`), or when it sits in a
     parameter group of `opt` whose other parameters are all frozen (`learn.freeze()` keeps norm
-    parameters trainable with `train_bn=True`, but the layers around them are frozen).
+    parameters trainable with `train_bn=True`, but the layers around them are frozen). A layer
+    without parameters (`affine=False`) belongs to no group, so it is never counted frozen.
     """
-    bn_of = {id(p): m for m in model.modules() if isinstance(m, _BN) for p in m.parameters(recurse=False)}
+    bns = [m for m in model.modules() if isinstance(m, _BN)]
+    bn_of = {id(p): m for m in bns for p in m.parameters(recurse=False)}
     frozen = {
-        id(m): m
-        for m in model.modules()
-        if isinstance(m, _BN)
-        and any(True for _ in m.parameters())
-        and not any(p.requires_grad for p in m.parameters())
+        id(m): m for m in bns if list(m.parameters()) and not any(p.requires_grad for p in m.parameters())
     }
     for group in getattr(opt, "param_lists", []):
         others = [p for p in group if id(p) not in bn_of]

@@ -38,6 +38,7 @@ class EMACallback(Callback):
         self.validate_averaged, self.keep_averaged = validate_averaged, keep_averaged
         self.averaged: AveragedModel | None = None
         self._live: dict | None = None
+        self._step_cancelled = False
 
     def _avg(self, averaged: torch.Tensor, current: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
         d = min(self.decay, (1 + float(n)) / (10 + float(n))) if self.warmup else self.decay
@@ -48,8 +49,15 @@ class EMACallback(Callback):
     def before_fit(self):
         self.averaged = AveragedModel(unwrap_model(self.learn.model), avg_fn=self._avg, use_buffers=True)
 
+    def before_batch(self):
+        self._step_cancelled = False
+
+    def after_cancel_step(self):
+        self._step_cancelled = True  # e.g. GradientAccumulation between its steps: the weights did not move
+
     def after_step(self):
-        self.averaged.update_parameters(unwrap_model(self.learn.model))
+        if not self._step_cancelled:
+            self.averaged.update_parameters(unwrap_model(self.learn.model))
 
     def _swap_in(self) -> None:
         model = unwrap_model(self.learn.model)
