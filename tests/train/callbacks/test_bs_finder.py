@@ -77,3 +77,32 @@ def test_bs_find_refuses_what_it_cannot_measure():
         learn.bs_find(start_bs=1024, show_plot=False)
     with pytest.raises(TrainError, match="num_it >= 2"):
         learn.bs_find(num_it=1, show_plot=False)
+
+
+class RunsOutAt(nn.Module):
+    """A model that raises torch's out-of-memory error for batches of `limit` items or more, as a GPU would."""
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self.limit, self.linear = limit, nn.Linear(8, 3)
+
+    def forward(self, x):
+        if len(x) >= self.limit:
+            raise torch.OutOfMemoryError(f"simulated: {len(x)} items do not fit")
+        return self.linear(x)
+
+
+def test_bs_find_stops_at_an_out_of_memory_error_and_restores_the_learner():
+    learn = make_learner()
+    learn.model = RunsOutAt(64)
+    weights = {k: v.clone() for k, v in learn.model.state_dict().items()}
+    found = learn.bs_find(start_bs=8, max_memory=None, show_plot=False, patience=10)
+    assert [(r["bs"], r["status"]) for r in found.results] == [
+        (8, "ok"),
+        (16, "ok"),
+        (32, "ok"),
+        (64, "out of memory"),
+    ]
+    assert found.bs <= 32 and learn.dls.train.bs == 32
+    for k, v in learn.model.state_dict().items():
+        assert torch.equal(v, weights[k]), k

@@ -17,7 +17,7 @@ from layered.train.callbacks.ema import EMACallback
 from layered.train.callbacks.gradient import GradientAccumulation
 from layered.train.callbacks.swa import SWACallback, update_bn
 from layered.train.errors import TrainError
-from layered.train.learner import Learner
+from layered.train.learner import Learner, load_learner
 from layered.train.optim.algorithms import SGD
 
 
@@ -43,7 +43,7 @@ def plain_loss():
     return fitted().validate()[0]
 
 
-def test_ema_weights_validate_better_and_are_kept(plain_loss):
+def test_ema_weights_validate_better_and_are_kept(plain_loss, tmp_path):
     ema = EMACallback(decay=0.98)
     learn = fitted(ema)
     ema_loss = learn.validate()[0]  # the model now holds the averaged weights
@@ -52,6 +52,8 @@ def test_ema_weights_validate_better_and_are_kept(plain_loss):
     averaged = ema.averaged.module.state_dict()
     for k, v in learn.model.state_dict().items():
         assert torch.equal(v, averaged[k])
+    exported = load_learner(learn.export(tmp_path / "ema.safetensors"))
+    assert torch.equal(exported.model.weight, averaged["weight"])  # the export holds the average
 
 
 def test_ema_optional_validation_and_warmup():
