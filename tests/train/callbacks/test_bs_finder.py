@@ -15,7 +15,7 @@ from train_tasks import quiet
 from layered.core.seed import set_seed
 from layered.data.dataloaders import DataLoaders
 from layered.data.loader import DataLoader
-from layered.train.callbacks.bs_finder import plot_bs
+from layered.train.callbacks.bs_finder import BSFinder, plot_bs
 from layered.train.errors import TrainError
 from layered.train.learner import Learner
 from layered.train.losses.flattened import CrossEntropyLossFlat
@@ -92,7 +92,10 @@ class RunsOutAt(nn.Module):
         return self.linear(x)
 
 
-def test_bs_find_stops_at_an_out_of_memory_error_and_restores_the_learner():
+def test_bs_find_stops_at_an_out_of_memory_error_and_restores_the_learner(monkeypatch):
+    counted = []
+    pack = BSFinder._pack
+    monkeypatch.setattr(BSFinder, "_pack", lambda self, t: counted.append(1) or pack(self, t))
     learn = make_learner()
     learn.model = RunsOutAt(64)
     weights = {k: v.clone() for k, v in learn.model.state_dict().items()}
@@ -104,5 +107,8 @@ def test_bs_find_stops_at_an_out_of_memory_error_and_restores_the_learner():
         (64, "out of memory"),
     ]
     assert found.bs <= 32 and learn.dls.train.bs == 32
+    packed = len(counted)
+    learn.model(torch.randn(4, 8, requires_grad=True)).sum().backward()
+    assert len(counted) == packed  # no counting hook left behind by the failed step
     for k, v in learn.model.state_dict().items():
         assert torch.equal(v, weights[k]), k

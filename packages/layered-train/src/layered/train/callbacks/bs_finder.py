@@ -74,6 +74,7 @@ class BSFinder(Callback):
 
     def __init__(self, num_it: int):
         self.num_it = num_it
+        self._hooks = None
 
     def before_fit(self):
         self.times, self.saved, self.samples, self.steps = [], 0, 0, 0
@@ -94,15 +95,18 @@ class BSFinder(Callback):
         self._saved_now += _tensor_bytes(t)
         return t
 
+    def release(self) -> None:
+        """Stop counting saved tensors (the hooks are global to autograd: never leave them behind)."""
+        if self._hooks is not None:
+            self._hooks.__exit__(None, None, None)
+            self._hooks = None
+
     def after_loss(self):
-        self._hooks.__exit__(None, None, None)
-        self._hooks = None
+        self.release()
         self.saved = max(self.saved, self._saved_now)
 
     def after_batch(self):
-        if self._hooks is not None:  # the batch was cancelled before its loss
-            self._hooks.__exit__(None, None, None)
-            self._hooks = None
+        self.release()  # if the batch was cancelled before its loss
         if self._cuda:
             torch.cuda.synchronize(self.learn.device)
         self.steps += 1
@@ -124,9 +128,11 @@ class BSFinder(Callback):
 
 
 def _try_size(learn: Any, bs: int, num_it: int) -> tuple[str, float | None, int | None]:
-    """Train `num_it` steps at batch size `bs`: ("ok" or "out of memory", seconds per sample, bytes)."""
+    """Train `num_it` steps at batch size `bs`: (status, seconds per sample, bytes); status "ok" or why not."""
     probe = BSFinder(num_it)
     dl = learn.dls.loaders[0] = learn.dls.loaders[0].new(bs=bs, shuffle=True, drop_last=True)
+    if not len(dl):
+        return "more than an epoch's items", None, None
     try:
         with learn.no_logging():
             learn.fit(-(-num_it // len(dl)), cbs=probe)  # epochs enough for num_it steps
@@ -134,6 +140,8 @@ def _try_size(learn: Any, bs: int, num_it: int) -> tuple[str, float | None, int 
         learn.opt.zero_grad()
         torch.cuda.empty_cache()
         return "out of memory", None, None
+    finally:
+        probe.release()
     return "ok", sum(probe.times) / probe.samples, probe.memory
 
 
