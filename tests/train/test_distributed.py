@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from layered.train.distributed import (
     DistributedTrainer,
     distrib_ctx,
     num_distrib,
+    rank0_first,
     rank_distrib,
     setup_distrib,
     unwrap_model,
@@ -82,6 +84,15 @@ def train(learn: Learner) -> BatchItems:
     return items
 
 
+def prepare_once(file: Path, rank: int) -> str:
+    """Data preparation: the first caller writes its rank (rank 0 slowly); later callers find the file made."""
+    if not file.exists():
+        if rank == 0:
+            time.sleep(0.5)  # a slow download: without rank0_first, rank 1 would write first
+        file.write_text(str(rank))
+    return file.read_text()
+
+
 def worker_main(out: str) -> None:
     """One rank, started the way torchrun starts it (RANK, WORLD_SIZE, MASTER_ADDR, ... in the environment)."""
     torch.set_num_threads(1)
@@ -92,6 +103,7 @@ def worker_main(out: str) -> None:
         learn.save(f"final_rank{rank}", with_opt=False)  # only rank 0 writes
         torch_share = list(DistributedDL(TorchDataLoader(range(11), batch_size=2)))
         valid_share = [item_ids(b[0]) for b in DistributedDL(learn.dls.valid, pad=False)]
+        prepared = rank0_first(prepare_once, Path(out, "prepared.txt"), rank)
     result = {
         "values": [v[:-1] for v in learn.recorder.values],
         "batches": items.batches,
@@ -100,6 +112,7 @@ def worker_main(out: str) -> None:
         "train_batches_after": len(learn.dls.train),
         "torch_share": [b.tolist() for b in torch_share],
         "valid_share": valid_share,
+        "prepared": prepared,
         "weights": {k: v.tolist() for k, v in learn.model.state_dict().items()},
     }
     Path(out, f"rank{rank}.json").write_text(json.dumps(result))
@@ -120,6 +133,7 @@ def test_single_process_helpers_change_nothing(tmp_path, monkeypatch):
         monkeypatch.delenv(var, raising=False)
     assert (rank_distrib(), num_distrib()) == (0, 1)
     assert setup_distrib() is False
+    assert rank0_first(prepare_once, tmp_path / "prepared.txt", 0) == "0"  # one process: just a call
     learn = make_learner(tmp_path, bs=GLOBAL_BS)
     with distrib_ctx(learn) as same:
         assert same is learn and not any(isinstance(cb, DistributedTrainer) for cb in learn.cbs)
@@ -182,3 +196,5 @@ def test_two_gloo_processes_train_like_one_with_the_global_batch(tmp_path):
     assert ranks[1]["model_after"] == "Sequential" and ranks[1]["train_batches_after"] == 12
     assert (tmp_path / "models" / "final_rank0.safetensors").exists()
     assert not (tmp_path / "models" / "final_rank1.safetensors").exists()
+    # rank0_first: rank 0 prepared the data, rank 1 waited and found it made
+    assert [r["prepared"] for r in ranks] == ["0", "0"]

@@ -126,3 +126,17 @@ def test_plot_top_losses_annotates_the_generic_table(learn):
     names = [get_name(learn.dls.valid_ds.items[int(i)]) for i in idxs]
     assert shown["item_1"].tolist() == names  # the rebuilt batch holds the top-loss items, in order
     assert shown["interpretation"].iloc[0].startswith(f"loss {interp.losses[idxs[0]].item():.2f}")
+
+
+def test_show_results_of_chosen_items(learn):
+    interp = ClassificationInterpretation.from_learner(learn)
+    shown = interp.show_results([4, 0, 7])
+    assert isinstance(shown, pd.DataFrame) and len(shown) == 3
+    items = learn.dls.valid_ds.items
+    assert shown["item_1"].tolist() == [get_name(items[i]) for i in (4, 0, 7)]  # targets, in the order asked
+    vocab = list(interp.vocab)
+    assert shown.iloc[:, -1].tolist() == [vocab[int(interp.decoded[i])] for i in (4, 0, 7)]  # predictions
+    with pytest.raises(
+        TrainError, match=r"idxs \[60\] name no item; expected at least one index in \[0, 60\)"
+    ):
+        interp.show_results([1, 60])

@@ -7,7 +7,7 @@ __version__ = "0.1.0"
 # each module's public names, imported from it on first use
 _NAMES = """
 analysis: PCA factor_pca pca subspace_r2
-dataloaders: CollabDataLoader CollabDataLoaders TabularCollab
+dataloaders: CollabDataLoader CollabDataLoaders PartialCollabDataLoader TabularCollab WeightedCollabDataLoader
 errors: CollabError
 learner: collab_learner
 models: EmbeddingDotBias EmbeddingNN

@@ -26,12 +26,19 @@ from layered.collab.errors import CollabError
 from layered.core.delegation import delegates
 from layered.core.registry import register_serializable
 from layered.data.blocks import RegressionBlock
+from layered.data.sampling import PartialSampling, WeightedSampling
 from layered.data.splitters import RandomSplitter
 from layered.tabular.procs import Categorify
 from layered.tabular.tab_loader import TabDataLoader
 from layered.tabular.tabular_pandas import TabularDataLoaders, TabularPandas
 
-__all__ = ["CollabDataLoader", "CollabDataLoaders", "TabularCollab"]
+__all__ = [
+    "CollabDataLoader",
+    "CollabDataLoaders",
+    "PartialCollabDataLoader",
+    "TabularCollab",
+    "WeightedCollabDataLoader",
+]
 
 
 @register_serializable
@@ -64,6 +71,16 @@ class CollabDataLoader(TabDataLoader):
         return [(rows.iloc[i][to.cat_names], rows.iloc[[i]]) for i in range(len(rows))]
 
 
+@register_serializable
+class WeightedCollabDataLoader(WeightedSampling, CollabDataLoader):
+    """A `CollabDataLoader` drawing ratings by weight (`wgts`, one per training rating) each shuffled epoch."""
+
+
+@register_serializable
+class PartialCollabDataLoader(PartialSampling, CollabDataLoader):
+    """A `CollabDataLoader` visiting `partial_n` random ratings each shuffled epoch."""
+
+
 def _pairs_frame(items: Any, names: list) -> pd.DataFrame:
     """Rows to predict as a DataFrame: given as one, or as rows that are Series, dicts or (user, item) pairs."""
     if isinstance(items, pd.DataFrame):
@@ -94,6 +111,8 @@ class CollabDataLoaders(TabularDataLoaders):
     """The training and validation `CollabDataLoader`s of a ratings table (numeric ratings: mean squared error is the default loss)."""
 
     loader_type = CollabDataLoader
+    weighted_loader_type = WeightedCollabDataLoader
+    partial_loader_type = PartialCollabDataLoader
 
     @classmethod
     @delegates(TabularDataLoaders.from_to, keep=True, but="shuffle_train")
@@ -128,7 +147,9 @@ class CollabDataLoaders(TabularDataLoaders):
         """Loaders over `ratings`, a random `valid_pct` of its rows (repeatable with `seed`) held out.
 
         The user, item and rating columns default to the first three columns of the frame.
-        Ratings must be numbers. Other keywords go to the loaders (`num_workers`, ...).
+        Ratings must be numbers. `wgts` (one per training rating) or `partial_n` make the training
+        loader sample (`WeightedCollabDataLoader`, `PartialCollabDataLoader`). Other keywords go
+        to the loaders (`num_workers`, ...).
         """
         if not isinstance(ratings, pd.DataFrame):
             raise CollabError(

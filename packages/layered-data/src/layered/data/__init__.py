@@ -22,6 +22,7 @@ getters: ColReader FileGetter RegexLabeller get_files parent_label using_attr
 in_memory: as_arrays item_of slice_arrays
 loader: DataLoader
 normalize: Normalize ToTensor
+sampling: PartialDL PartialSampling WeightedDL WeightedSampling check_weights sampled_train_type
 show: samples_frame show_batch show_results
 splitters: ColSplitter FileSplitter FuncSplitter GrandparentSplitter IndexSplitter MaskSplitter RandomSplitter TrainTestSplitter check_splits
 tfmd_lists: TfmdLists

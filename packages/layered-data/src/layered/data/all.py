@@ -17,6 +17,7 @@ from layered.data.getters import *
 from layered.data.in_memory import *
 from layered.data.loader import *
 from layered.data.normalize import *
+from layered.data.sampling import *
 from layered.data.show import *
 from layered.data.splitters import *
 from layered.data.tfmd_lists import *

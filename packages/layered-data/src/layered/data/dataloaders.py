@@ -9,6 +9,7 @@ import torch
 
 from layered.core.registry import register_serializable
 from layered.data.errors import DataError
+from layered.data.sampling import PartialDL, WeightedDL, sampled_train_type
 from layered.data.tfmd_loader import TfmdDL
 
 __all__ = ["DataLoaders"]
@@ -152,14 +153,25 @@ class DataLoaders:
         device=None,
         dl_type=None,
         loss_func=None,
+        wgts=None,
+        partial_n: int | None = None,
         **kwargs,
     ) -> DataLoaders:
-        """One `TfmdDL` per dataset: the first shuffles and drops the last partial batch."""
+        """One `TfmdDL` per dataset: the first shuffles and drops the last partial batch.
+
+        `wgts` (one per training item) makes the training loader a `WeightedDL`; `partial_n` a
+        `PartialDL` visiting that many random items per epoch (`layered.data.sampling`).
+        """
         loaders = []
         for i, ds in enumerate(dsets):
             kind = dl_type or getattr(ds, "dl_type", None) or TfmdDL
             train = i == 0 and shuffle_train
-            loaders.append(kind(ds, bs=bs, shuffle=train, drop_last=train, device=device, **kwargs))
+            extra = {}
+            if i == 0:
+                kind, extra = sampled_train_type(
+                    kind, wgts, partial_n, train, WeightedDL, PartialDL, "DataLoaders.from_dsets"
+                )
+            loaders.append(kind(ds, bs=bs, shuffle=train, drop_last=train, device=device, **kwargs, **extra))
         return cls(*loaders, path=path, device=device, loss_func=loss_func)
 
     def __repr__(self) -> str:

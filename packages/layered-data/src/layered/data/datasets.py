@@ -138,6 +138,17 @@ class Datasets(SubsetViews):
             *self.subsets, bs=bs, shuffle_train=shuffle_train, path=path, device=device, **kwargs
         )
 
+    def weighted_dataloaders(self, wgts: Any, bs: int = 64, **kwargs) -> Any:
+        """`dataloaders` whose training loader is a `WeightedDL`: item `i` drawn with probability `wgts[i] / sum(wgts)`.
+
+        `wgts` has one weight per training item (the first subset). Other keywords are `dataloaders`'.
+        """
+        return self.dataloaders(bs=bs, wgts=wgts, **kwargs)
+
+    def partial_dataloaders(self, partial_n: int, bs: int = 64, **kwargs) -> Any:
+        """`dataloaders` whose training loader is a `PartialDL`: `partial_n` random training items per epoch."""
+        return self.dataloaders(bs=bs, partial_n=partial_n, **kwargs)
+
     def test_set(
         self, test_items: Any, rm_tfms: int | list[int] | None = None, with_labels: bool = False
     ) -> Datasets:

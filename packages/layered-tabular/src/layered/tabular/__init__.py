@@ -12,6 +12,7 @@ errors: TabularError
 learner: tabular_learner
 model: TabularModel emb_sz_rule get_emb_sz tabular_config
 procs: Categorify FillMissing TabularNormalize
+sampling: PartialTabDataLoader WeightedTabDataLoader
 serving: TabularServing tabular_serving_spec
 tab_loader: TabDataLoader
 table: ProcessedTable

@@ -20,6 +20,7 @@ from layered.tabular.errors import *
 from layered.tabular.learner import *
 from layered.tabular.model import *
 from layered.tabular.procs import *
+from layered.tabular.sampling import *
 from layered.tabular.serving import *
 from layered.tabular.tab_loader import *
 from layered.tabular.table import *

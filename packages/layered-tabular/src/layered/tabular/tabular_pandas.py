@@ -34,11 +34,13 @@ from layered.data.categorize import TensorCategory, TensorRegression
 from layered.data.dataloaders import DataLoaders
 from layered.data.in_memory import item_of
 from layered.data.normalize import Normalize
+from layered.data.sampling import sampled_train_type
 from layered.data.splitters import IndexSplitter, RandomSplitter
 from layered.tabular._finite import refuse_infinite
 from layered.tabular.dtypes import df_shrink_dtypes
 from layered.tabular.errors import TabularError
 from layered.tabular.procs import TabularNormalize
+from layered.tabular.sampling import PartialTabDataLoader, WeightedTabDataLoader
 from layered.tabular.tab_loader import TabDataLoader
 from layered.tabular.table import ProcessedTable
 from layered.tabular.targets import CategorizeTarget, target_proc
@@ -430,6 +432,8 @@ class TabularDataLoaders(DataLoaders):
     """
 
     loader_type: type = TabDataLoader  # the loader class `from_to` makes, one per split
+    weighted_loader_type: type = WeightedTabDataLoader  # the training loader's class with `wgts`
+    partial_loader_type: type = PartialTabDataLoader  # the training loader's class with `partial_n`
 
     @property
     def _table(self) -> TabularPandas:
@@ -476,15 +480,32 @@ class TabularDataLoaders(DataLoaders):
         path: str | Path = ".",
         device: str | torch.device | None = None,
         loss_func: Any = None,
+        wgts: Any = None,
+        partial_n: int | None = None,
         **kwargs: Any,
     ) -> TabularDataLoaders:
-        """One loader per split of `to`: the first shuffled (dropping a last partial batch), the others in order."""
+        """One loader per split of `to`: the first shuffled (dropping a last partial batch), the others in order.
+
+        `wgts` (one per training row) makes the training loader draw rows by weight; `partial_n`
+        makes it visit that many random rows per epoch (`layered.data.sampling`).
+        """
         loaders = []
         for i, sub in enumerate(to.subsets):
             train = i == 0 and shuffle_train
             size = bs if i == 0 else (val_bs or bs)
+            kind, extra = cls.loader_type, {}
+            if i == 0:
+                kind, extra = sampled_train_type(
+                    kind,
+                    wgts,
+                    partial_n,
+                    train,
+                    cls.weighted_loader_type,
+                    cls.partial_loader_type,
+                    f"{cls.__name__}.from_to",
+                )
             loaders.append(
-                cls.loader_type(sub, bs=size, shuffle=train, drop_last=train, device=device, **kwargs)
+                kind(sub, bs=size, shuffle=train, drop_last=train, device=device, **kwargs, **extra)
             )
         return cls(*loaders, path=path, device=device, loss_func=loss_func)
 

@@ -42,6 +42,7 @@ __all__ = [
     "barrier_distrib",
     "distrib_ctx",
     "num_distrib",
+    "rank0_first",
     "rank_distrib",
     "setup_distrib",
     "teardown_distrib",
@@ -352,3 +353,17 @@ def distrib_ctx(learn: Any, sync_bn: bool = True, gpu: int | None = None, **ddp_
         learn.remove_cbs(trainer)
         if created:
             teardown_distrib()
+
+
+def rank0_first(func: Any, *args: Any, **kwargs: Any) -> Any:
+    """`func(*args, **kwargs)` run by rank 0 first, then by the other ranks once it is done; returns its result.
+
+    For data preparation under DDP (`untar_data`, caching a tokenized corpus): rank 0 downloads
+    or builds, the others wait and then find the work done. In one process it just calls `func`.
+    """
+    if rank_distrib() == 0:
+        result = func(*args, **kwargs)
+        barrier_distrib()
+        return result
+    barrier_distrib()
+    return func(*args, **kwargs)

@@ -79,6 +79,21 @@ class Interpretation:
     def _annotation(self, i: int) -> str:
         return f"loss {self.losses[i].item():.2f}"
 
+    def show_results(self, idxs: Any, **kwargs: Any) -> Any:
+        """Show the items at positions `idxs` of the loader's dataset with their targets and predictions; returns the plot.
+
+        The data's `show_results` draws them; `kwargs` go to it.
+        """
+        if not hasattr(self.dl, "show_results"):
+            raise TrainError("show_results needs a loader with show_results (a layered TfmdDL)")
+        idxs = torch.as_tensor(idxs, dtype=torch.long).flatten()
+        bad = [int(i) for i in idxs if not 0 <= i < len(self.preds)]
+        if bad or not len(idxs):
+            raise TrainError(
+                f"show_results: idxs {bad or '[]'} name no item; expected at least one index in [0, {len(self.preds)})"
+            )
+        return self.dl.show_results(self._batch_of(idxs), self.decoded[idxs], max_n=len(idxs), **kwargs)
+
     def plot_top_losses(self, k: int = 9, largest: bool = True, **kwargs: Any) -> Any:
         """Show the `k` items with the largest (or smallest) losses with their predictions; returns the plot.
 

@@ -33,7 +33,9 @@ from layered.train.callback import (
     event_handlers,
     sort_callbacks,
 )
+from layered.train.callbacks.bs_finder import SuggestedBS, bs_find
 from layered.train.callbacks.lr_finder import LRFinder, SuggestedLRs, valley
+from layered.train.callbacks.mc_dropout import mc_dropout_preds
 from layered.train.callbacks.mixed_precision import to_bf16, to_fp16, to_fp32
 from layered.train.callbacks.param_scheduler import ParamScheduler
 from layered.train.callbacks.progress import ProgressCallback
@@ -52,6 +54,7 @@ from layered.train.optim.schedule import flat_cos_scheds, one_cycle_scheds, sgdr
 from layered.train.saving.export import export_learner, read_learner
 from layered.train.saving.state_file import load_weights, read_state, write_state
 from layered.train.test_time_augmentation import tta
+from layered.train.training_loop import show_training_loop
 
 __all__ = ["MODEL_FORMAT", "Learner", "load_learner"]
 
@@ -546,6 +549,31 @@ class Learner:
             finder.plot(suggestions=found)
         return SuggestedLRs(**found)
 
+    def bs_find(
+        self,
+        start_bs: int = 8,
+        max_bs: int | None = None,
+        num_it: int = 4,
+        max_memory: int | None = None,
+        min_gain: float = 0.05,
+        patience: int = 1,
+        show_plot: bool = True,
+    ) -> SuggestedBS:
+        """Find a batch size: grow it in powers of two until memory runs out or time per sample stops improving.
+
+        The learner is restored afterwards as after `lr_find`; see `layered.train.callbacks.bs_finder`.
+        """
+        return bs_find(
+            self,
+            start_bs=start_bs,
+            max_bs=max_bs,
+            num_it=num_it,
+            max_memory=max_memory,
+            min_gain=min_gain,
+            patience=patience,
+            show_plot=show_plot,
+        )
+
     # ---- inference ------------------------------------------------------------------------
     def _pred_dl(self, ds_idx: int, dl):
         if dl is None:
@@ -716,6 +744,14 @@ class Learner:
         """Test-time augmentation: predictions averaged over `n` augmented passes (or one pass per
         transform of `tfms`) and mixed with the plain one."""
         return tta(self, ds_idx=ds_idx, dl=dl, n=n, beta=beta, use_max=use_max, tfms=tfms)
+
+    def show_training_loop(self) -> str:
+        """Print (and return) which callbacks run at each event of a fit, in order."""
+        return show_training_loop(self)
+
+    def mc_dropout_preds(self, ds_idx: int = 1, dl=None, n_samples: int = 10, **kwargs) -> tuple:
+        """Monte-Carlo dropout: `(preds, targets)` with preds of `n_samples` passes, dropout on, stacked on a first dimension."""
+        return mc_dropout_preds(self, ds_idx=ds_idx, dl=dl, n_samples=n_samples, **kwargs)
 
     def summary(self, *xb) -> str:
         """Per-layer output shapes and parameter counts, totals, optimizer, loss and callbacks."""
