@@ -23,7 +23,7 @@ in_memory: as_arrays item_of slice_arrays
 loader: DataLoader
 normalize: Normalize ToTensor
 show: samples_frame show_batch show_results
-splitters: ColSplitter FileSplitter FuncSplitter GrandparentSplitter IndexSplitter MaskSplitter RandomSplitter TrainTestSplitter check_splits
+splitters: ColSplitter EndSplitter FileSplitter FuncSplitter GrandparentSplitter IndexSplitter MaskSplitter RandomSplitter RandomSubsetSplitter Splitter TrainTestSplitter check_splits
 tfmd_lists: TfmdLists
 tfmd_loader: TfmdDL
 """
