@@ -1,18 +1,22 @@
 """The splitters on a million items against hand-written torch / NumPy / pandas / scikit-learn splits, side by side.
 
-Each row times one layered splitter (which returns two sorted lists of ints, checked for
-emptiness, range, repeats and overlap) and the limit: the fastest hand-written split of the same
-kind, returning arrays and checking nothing (`torch.randperm` and slices for the random split,
-as in issue 19; a boolean mask for the index, column and function splits; scikit-learn's
-`train_test_split` for `TrainTestSplitter`). The target is absolute: at most 0.1 s per split
-of 1,000,000 items.
+Each row times one layered splitter, called (two sorted lists of ints) and through
+`.positions` (the same split as int64 arrays), both checked for emptiness, range, repeats and
+overlap, and the limit: the fastest hand-written split of the same kind, returning arrays and
+checking nothing (`torch.randperm` and slices for the random split, as in issue 19; a boolean
+mask for the index, column and function splits; scikit-learn's `train_test_split` for
+`TrainTestSplitter`). The target is absolute: at most 0.1 s per split of 1,000,000 items.
 
-Run: python benchmarks/splitters.py [--items N] [--repeats R]
+Times are this process's CPU seconds (`time.process_time`) unless `--wall`: on a machine that
+other jobs crowd, wall time measures them too. Every side runs on one thread.
+
+Run: python benchmarks/splitters.py [--items N] [--repeats R] [--wall]
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 
 import numpy as np
 import pandas as pd
@@ -57,81 +61,79 @@ def sklearn_split(n: int, **kwargs):
 
 
 def cases(n: int) -> dict[str, tuple]:
-    """`{label: (layered, limit)}`, each a function of nothing."""
+    """`{label: (layered splitter, the items it splits, the limit: a function of nothing)}`."""
     items = range(n)
     rows = np.arange(n)
     df = pd.DataFrame({"is_valid": rows % 5 == 0, "fold": rows % 5, "year": 2000 + rows % 25})
     labels = rows % 7
     valid_idx = np.arange(0, n, 5)
     return {
-        "RandomSplitter(0.2, seed=0)(range(n)) vs torch.randperm + slices": (
-            lambda: RandomSplitter(0.2, seed=0)(items),
-            lambda: randperm_split(n, 0.2, 0),
+        "RandomSplitter(0.2, seed=0), range vs torch.randperm + slices": (
+            RandomSplitter(0.2, seed=0), items, lambda: randperm_split(n, 0.2, 0)
         ),
-        "RandomSplitter(0.2, seed=0)(tensor) vs torch.randperm + slices": (
-            lambda: RandomSplitter(0.2, seed=0)(torch.empty(n, 1)),
-            lambda: randperm_split(n, 0.2, 0),
+        "RandomSplitter(0.2, seed=0), tensor vs torch.randperm + slices": (
+            RandomSplitter(0.2, seed=0), torch.empty(n, 1), lambda: randperm_split(n, 0.2, 0)
         ),
-        "RandomSplitter(0.2, seed=0)(DataFrame) vs torch.randperm + slices": (
-            lambda: RandomSplitter(0.2, seed=0)(df),
-            lambda: randperm_split(n, 0.2, 0),
+        "RandomSplitter(0.2, seed=0), DataFrame vs torch.randperm + slices": (
+            RandomSplitter(0.2, seed=0), df, lambda: randperm_split(n, 0.2, 0)
         ),
         "IndexSplitter(200k positions) vs a NumPy mask": (
-            lambda: IndexSplitter(valid_idx)(items),
-            lambda: index_split(n, valid_idx),
+            IndexSplitter(valid_idx), items, lambda: index_split(n, valid_idx)
         ),
         "MaskSplitter(bool array) vs np.flatnonzero": (
-            lambda: MaskSplitter(df["is_valid"].to_numpy())(items),
-            lambda: mask_split(df["is_valid"].to_numpy()),
+            MaskSplitter(df["is_valid"].to_numpy()), items, lambda: mask_split(df["is_valid"].to_numpy())
         ),
         "ColSplitter('is_valid') vs np.flatnonzero of the column": (
-            lambda: ColSplitter()(df),
-            lambda: mask_split(df["is_valid"].to_numpy()),
+            ColSplitter(), df, lambda: mask_split(df["is_valid"].to_numpy())
         ),
         "ColSplitter('fold', on=0) vs np.flatnonzero(column == 0)": (
-            lambda: ColSplitter("fold", on=0)(df),
-            lambda: mask_split(df["fold"].to_numpy() == 0),
+            ColSplitter("fold", on=0), df, lambda: mask_split(df["fold"].to_numpy() == 0)
         ),
         "FuncSplitter(df.year >= 2020, batched=True) vs the same mask": (
-            lambda: FuncSplitter(lambda d: d["year"] >= 2020, batched=True)(df),
+            FuncSplitter(lambda d: d["year"] >= 2020, batched=True), df,
             lambda: mask_split((df["year"] >= 2020).to_numpy()),
         ),
         "EndSplitter(0.2) vs np.arange slices": (
-            lambda: EndSplitter(0.2)(items),
-            lambda: (np.arange(int(0.8 * n)), np.arange(int(0.8 * n), n)),
+            EndSplitter(0.2), items, lambda: (np.arange(int(0.8 * n)), np.arange(int(0.8 * n), n))
         ),
         "RandomSubsetSplitter(0.5, 0.1, seed=0) vs torch.randperm + slices": (
-            lambda: RandomSubsetSplitter(0.5, 0.1, seed=0)(items),
-            lambda: randperm_split(n, 0.1, 0),
+            RandomSubsetSplitter(0.5, 0.1, seed=0), items, lambda: randperm_split(n, 0.1, 0)
         ),
         "TrainTestSplitter(0.2) vs sklearn train_test_split": (
-            lambda: TrainTestSplitter(0.2, random_state=0)(items),
-            lambda: sklearn_split(n),
+            TrainTestSplitter(0.2, random_state=0), items, lambda: sklearn_split(n)
         ),
         "TrainTestSplitter(0.2, stratify=7 classes) vs sklearn, stratified": (
-            lambda: TrainTestSplitter(0.2, random_state=0, stratify=labels)(items),
-            lambda: sklearn_split(n, stratify=labels),
+            TrainTestSplitter(0.2, random_state=0, stratify=labels), items, lambda: sklearn_split(n, stratify=labels)
         ),
-    }
+    }  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--wall", action="store_true", help="wall-clock seconds instead of CPU seconds")
     args = parser.parse_args()
+    torch.set_num_threads(1)
+    timer = time.perf_counter if args.wall else time.process_time
     print(
         f"{args.items:,} items; torch {torch.__version__}, numpy {np.__version__}, pandas {pd.__version__}; "
-        f"median of {args.repeats} interleaved repeats\n"
+        f"{'wall' if args.wall else 'CPU'} seconds, median of {args.repeats} interleaved repeats\n"
     )
     rows = []
-    for label, (ours, limit) in cases(args.items).items():
-        t = interleaved({"layered": ours, "limit": limit}, number=1, repeats=args.repeats)
-        a, b = t["layered"], t["limit"]
-        rows.append(
-            [label, fmt_time(a), fmt_time(b), f"{a / b:.2f}×", f"≤{TARGET_S} s", verdict(a, TARGET_S)]
-        )
-    print_table(["split of the items", "layered", "limit", "ratio", "target", "result"], rows)
+    for label, (splitter, items, limit) in cases(args.items).items():
+        sides = {
+            "lists": lambda s=splitter, x=items: s(x),
+            "arrays": lambda s=splitter, x=items: s.positions(x),
+            "limit": limit,
+        }
+        t = interleaved(sides, number=1, repeats=args.repeats, timer=timer)
+        lists, arrays, plain = t["lists"], t["arrays"], t["limit"]
+        rows.append([label, fmt_time(lists), fmt_time(arrays), fmt_time(plain), f"{lists / plain:.2f}×",
+                     f"{arrays / plain:.2f}×", f"≤{TARGET_S} s", verdict(lists, TARGET_S)])  # fmt: skip
+    headers = ["split of the items", "layered (lists)", "layered .positions", "limit", "ratio (lists)",
+               "ratio (.positions)", "target (lists)", "result"]  # fmt: skip
+    print_table(headers, rows)
 
 
 if __name__ == "__main__":

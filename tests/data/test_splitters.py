@@ -58,6 +58,14 @@ def test_random_splitter_rejects_valid_pct_outside_0_1(pct):
         RandomSplitter(pct)
 
 
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+def test_random_splitters_reject_a_seed_that_is_not_a_non_negative_integer(seed):
+    with pytest.raises(DataError, match=r"RandomSplitter: seed must be a non-negative integer or None"):
+        RandomSplitter(0.2, seed=seed)
+    with pytest.raises(DataError, match=r"RandomSubsetSplitter\(.*\): seed must be a non-negative integer"):
+        RandomSubsetSplitter(0.2, 0.2, seed=seed)
+
+
 def test_random_splitter_too_few_items_fails_naming_sizes():
     with pytest.raises(
         DataError, match=r"RandomSplitter.*valid split is empty \(sizes \[2, 0\] of 2 items\)"

@@ -156,6 +156,11 @@ def _generator(seed: int | None) -> np.random.Generator:
     return np.random.default_rng(seed if seed is not None else random.getrandbits(64))
 
 
+def _check_seed(seed: Any, name: str) -> None:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise DataError(f"{name}: seed must be a non-negative integer or None, got {seed!r}")
+
+
 def _fraction(value: float, name: str, what: str = "valid_pct") -> None:
     if not 0 < value < 1:
         raise DataError(f"{name}: {what} must be between 0 and 1 (exclusive), got {value}")
@@ -164,6 +169,7 @@ def _fraction(value: float, name: str, what: str = "valid_pct") -> None:
 def RandomSplitter(valid_pct: float = 0.2, seed: int | None = None) -> Splitter:
     """A random `valid_pct` of the items for validation (repeatable with `seed`, else from `random`)."""
     _fraction(valid_pct, "RandomSplitter")
+    _check_seed(seed, "RandomSplitter")
 
     def split(items: Any) -> tuple[np.ndarray, np.ndarray]:
         n = len(items)
@@ -203,6 +209,7 @@ def RandomSubsetSplitter(train_sz: float | int, valid_sz: float | int, seed: int
     For quick experiments on part of a large dataset; repeatable with `seed`, else from `random`.
     """
     name = f"RandomSubsetSplitter(train_sz={train_sz}, valid_sz={valid_sz}, seed={seed})"
+    _check_seed(seed, name)
     for what, size in (("train_sz", train_sz), ("valid_sz", valid_sz)):
         if isinstance(size, float):
             _fraction(size, name, what)

@@ -1,7 +1,9 @@
 """Procs: `FillMissing`, `Categorify` and `TabularNormalize`, fitted on the training rows of a `TabularPandas`.
 
 A proc works on a whole table at once (vectorised pandas, never row by row): `setups(to)`
-learns from the training rows (`to.train_rows(...)`), `encodes(to)` rewrites the columns of
+learns from the training rows (`to.train_rows(...)`, or the positions `to.splits[0]`:
+`Categorify` codes each whole column once and keeps the levels the training rows hold, which
+is cheaper than copying those rows out of text columns), `encodes(to)` rewrites the columns of
 `to.items` in place and returns `to`, `decodes(to)` turns processed values back into the
 original ones. They run in their `order` — `FillMissing` (10), `Categorify` (20), `TabularNormalize`
 (99) — each set up and applied before the next is set up, so `Categorify` also encodes the
