@@ -92,3 +92,12 @@ def test_integer_levels_and_codes_match_a_plain_lookup(values):
     codes = category_codes(s, levels)
     assert codes.tolist() == [levels.index(v.item()) if v.item() in levels else -1 for v in values]
     assert category_levels(s) == sorted({v.item() for v in values})
+
+
+@pytest.mark.parametrize("n_categories", [126, 127, 300])  # int8 codes, then int16
+def test_levels_of_categoricals_whose_codes_are_small_integers(n_categories):
+    cats = [f"c{i:03d}" for i in range(n_categories)]
+    last = cats[-1]
+    s = pd.Series(pd.Categorical([last, "c005", None, last], categories=cats))
+    assert category_levels(s) == ["c005", last]
+    assert category_codes(s, ["c005", last]).tolist() == [1, 0, -1, 1]

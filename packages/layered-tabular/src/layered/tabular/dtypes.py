@@ -49,7 +49,8 @@ def _codes_and_uniques(values: pd.Series) -> tuple[np.ndarray, Any]:
     over the values; a categorical column already holds both.
     """
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return values.cat.codes.to_numpy(), values.cat.categories
+        # widened from int8/int16, so that `codes + 1` cannot overflow
+        return values.cat.codes.to_numpy().astype(np.intp), values.cat.categories
     if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biu" and len(values):
         dense = _dense_codes(values.to_numpy())
         if dense is not None:
