@@ -7,6 +7,7 @@ reports the median over repeats, so that machine drift (turbo, other load) hits 
 from __future__ import annotations
 
 import statistics
+import time
 import timeit
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -16,29 +17,38 @@ __all__ = ["fmt_time", "interleaved", "per_call", "print_table", "ratio_row", "v
 Case = Callable[[], Any] | str
 
 
-def per_call(case: Case, number: int, namespace: dict | None = None) -> float:
+def per_call(
+    case: Case, number: int, namespace: dict | None = None, timer: Callable[[], float] = time.perf_counter
+) -> float:
     """Seconds per call of `case` (a callable, or a statement run in `namespace`) over `number` calls.
 
     `timeit` pauses the garbage collector while it runs, so a collection triggered by one side
     does not land on the other. A statement avoids the cost of calling a wrapper, which matters
-    when the thing measured takes nanoseconds.
+    when the thing measured takes nanoseconds. `timer=time.process_time` counts this process's
+    CPU seconds instead of wall seconds: on a machine crowded by other jobs, the work itself.
     """
-    return timeit.Timer(case, globals=namespace).timeit(number) / number
+    return timeit.Timer(case, timer=timer, globals=namespace).timeit(number) / number
 
 
-def interleaved(cases: dict[str, Case], number: int, repeats: int, namespace: dict | None = None) -> dict:
+def interleaved(
+    cases: dict[str, Case],
+    number: int,
+    repeats: int,
+    namespace: dict | None = None,
+    timer: Callable[[], float] = time.perf_counter,
+) -> dict:
     """Median seconds per call of each case, the cases timed in turn within every repeat.
 
     One untimed warm-up pass fills caches first; the order of the cases alternates between
     repeats so that no case always runs first (right after a warm-up) or last.
     """
     for case in cases.values():
-        per_call(case, max(1, number // 10), namespace)
+        per_call(case, max(1, number // 10), namespace, timer)
     times: dict[str, list[float]] = {name: [] for name in cases}
     names = list(cases)
     for r in range(repeats):
         for name in names if r % 2 == 0 else reversed(names):
-            times[name].append(per_call(cases[name], number, namespace))
+            times[name].append(per_call(cases[name], number, namespace, timer))
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 

@@ -1,18 +1,23 @@
 """Splitters: exact splits on small items, and early errors for empty or overlapping splits."""
 
+import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from layered.core.seed import set_seed
 from layered.data.errors import DataError
 from layered.data.splitters import (
     ColSplitter,
+    EndSplitter,
     FileSplitter,
     FuncSplitter,
     GrandparentSplitter,
     IndexSplitter,
     MaskSplitter,
     RandomSplitter,
+    RandomSubsetSplitter,
+    Splitter,
     TrainTestSplitter,
     check_splits,
 )
@@ -51,6 +56,14 @@ def test_random_splitter_is_a_partition_repeatable_with_a_seed():
 def test_random_splitter_rejects_valid_pct_outside_0_1(pct):
     with pytest.raises(DataError, match=rf"RandomSplitter: valid_pct .* got {pct}"):
         RandomSplitter(pct)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+def test_random_splitters_reject_a_seed_that_is_not_a_non_negative_integer(seed):
+    with pytest.raises(DataError, match=r"RandomSplitter: seed must be a non-negative integer or None"):
+        RandomSplitter(0.2, seed=seed)
+    with pytest.raises(DataError, match=r"RandomSubsetSplitter\(.*\): seed must be a non-negative integer"):
+        RandomSubsetSplitter(0.2, 0.2, seed=seed)
 
 
 def test_random_splitter_too_few_items_fails_naming_sizes():
@@ -172,3 +185,120 @@ def test_check_splits_names_the_problem_and_sizes():
         check_splits([[0, 0], [1]], 3)
     with pytest.raises(DataError, match="returned no split"):
         check_splits([], 3)
+
+
+def test_the_same_seed_splits_ranges_arrays_tensors_and_frames_alike():
+    n = 50
+    first = RandomSplitter(0.2, seed=3)(range(n))
+    for items in (list(range(n)), np.zeros(n), torch.zeros(n, 2), pd.DataFrame({"a": np.arange(n)})):
+        assert RandomSplitter(0.2, seed=3)(items) == first
+    train, valid = first
+    assert len(valid) == 10 and sorted(train + valid) == list(range(n))
+    assert all(type(i) is int for i in train + valid)
+
+
+def test_a_large_random_split_is_a_sorted_partition():
+    n = 100_000
+    splitter = RandomSplitter(0.25, seed=0)
+    assert isinstance(splitter, Splitter) and repr(splitter) == "RandomSplitter(valid_pct=0.25, seed=0)"
+    train, valid = splitter.positions(range(n))
+    assert train.dtype == valid.dtype == np.int64 and len(valid) == 25_000 and len(train) == 75_000
+    assert (np.diff(train) > 0).all() and (np.diff(valid) > 0).all()
+    assert np.array_equal(np.union1d(train, valid), np.arange(n))
+    assert splitter(range(n)) == (train.tolist(), valid.tolist())
+    # not a block: the validation items spread over the whole range
+    assert np.histogram(valid, bins=10, range=(0, n))[0].min() > 2_000
+
+
+def test_end_splitter_takes_the_last_or_first_items():
+    assert EndSplitter(0.3)(ITEMS) == ([0, 1, 2, 3, 4, 5, 6], [7, 8, 9])
+    assert EndSplitter(0.3, valid_last=False)(ITEMS) == ([3, 4, 5, 6, 7, 8, 9], [0, 1, 2])
+    assert EndSplitter(0.2)(pd.DataFrame({"t": range(5)})) == ([0, 1, 2, 3], [4])
+    assert EndSplitter(0.3).__name__ == "EndSplitter(valid_pct=0.3, valid_last=True)"
+    with pytest.raises(DataError, match=r"EndSplitter: valid_pct must be between 0 and 1 .* got 1.2"):
+        EndSplitter(1.2)
+    with pytest.raises(
+        DataError, match=r"EndSplitter\(valid_pct=0.1, valid_last=True\): the valid split is empty"
+    ):
+        EndSplitter(0.1)([1, 2, 3])
+
+
+def test_random_subset_splitter_draws_disjoint_subsets_and_leaves_the_rest_out():
+    train, valid = RandomSubsetSplitter(0.5, 0.2, seed=1)(range(100))
+    assert len(train) == 50 and len(valid) == 20 and not set(train) & set(valid)
+    assert train == sorted(train) and valid == sorted(valid)
+    assert RandomSubsetSplitter(0.5, 0.2, seed=1)(range(100)) == (train, valid)
+    assert RandomSubsetSplitter(0.5, 0.2, seed=2)(range(100)) != (train, valid)
+    train, valid = RandomSubsetSplitter(30, 10, seed=0)(np.zeros(100))  # numbers of items
+    assert (len(train), len(valid)) == (30, 10)
+    set_seed(5)
+    first = RandomSubsetSplitter(0.1, 0.1)(range(100))
+    set_seed(5)
+    assert RandomSubsetSplitter(0.1, 0.1)(range(100)) == first
+
+
+def test_random_subset_splitter_fails_early_naming_the_sizes():
+    with pytest.raises(DataError, match=r"train_sz \+ valid_sz must be at most 1, got 1.2"):
+        RandomSubsetSplitter(0.7, 0.5)
+    with pytest.raises(DataError, match=r"valid_sz must be between 0 and 1 .* got 1.5"):
+        RandomSubsetSplitter(0.5, 1.5)
+    with pytest.raises(DataError, match=r"60 train \+ 50 valid items exceed the 100 items"):
+        RandomSubsetSplitter(60, 50)(range(100))
+    with pytest.raises(DataError, match=r"valid_sz=0.01 gives 0 of 10 items; expected 1..9"):
+        RandomSubsetSplitter(0.5, 0.01)(ITEMS)
+
+
+def test_index_splitter_takes_arrays_tensors_and_ranges_of_positions():
+    expected = ([0, 1, 2, 4, 5, 6, 8, 9], [3, 7])
+    for idx in (np.array([7, 3]), torch.tensor([3, 7]), range(3, 8, 4), [3.0, 7.0]):
+        assert IndexSplitter(idx)(ITEMS) == expected
+    with pytest.raises(
+        DataError, match=r"valid_idx must hold integer item positions, got bool .*MaskSplitter"
+    ):
+        IndexSplitter(np.array([True, False]))
+    with pytest.raises(DataError, match=r"valid_idx must hold integer item positions, got <U1"):
+        IndexSplitter(["a", "b"])
+    with pytest.raises(DataError, match=r"the valid split has indices \[-3, 10\] outside 0..9"):
+        IndexSplitter([10, -3, 2])(ITEMS)
+
+
+def test_mask_and_batched_func_splitters_work_on_whole_arrays():
+    assert MaskSplitter(torch.tensor([False, True, False, True]))(range(4)) == ([0, 2], [1, 3])
+    df = pd.DataFrame({"year": [2018, 2021, 2019, 2022, 2020]})
+    assert FuncSplitter(lambda d: d["year"] >= 2021, batched=True)(df) == ([0, 2, 4], [1, 3])
+    assert FuncSplitter(lambda x: x > 2, batched=True)(torch.arange(5)) == ([0, 1, 2], [3, 4])
+    assert FuncSplitter(lambda x: x > 2)(np.arange(5)) == ([0, 1, 2], [3, 4])  # one item at a time
+    with pytest.raises(
+        DataError,
+        match=r"FuncSplitter\(<lambda>\): with batched=True, func must return one boolean per item \(5\), got int64",
+    ):
+        FuncSplitter(lambda d: d["year"], batched=True)(df)
+
+
+def test_col_splitter_on_text_and_nullable_columns():
+    df = pd.DataFrame(
+        {"part": ["train", "valid", None, "valid"], "flag": pd.array([True, None, False, True])}
+    )
+    assert ColSplitter("part", on="valid")(df) == ([0, 2], [1, 3])  # a missing value is not a match
+    assert ColSplitter("flag", on=True)(df) == ([1, 2], [0, 3])
+    with pytest.raises(DataError, match=r"column 'flag' is not boolean .*on=<value>"):
+        ColSplitter("flag")(df)
+
+
+def test_train_test_splitter_stratifies_text_labels_and_refuses_missing_ones():
+    labels = pd.Series(["x"] * 40 + ["y"] * 40 + ["z"] * 20)
+    train, test = TrainTestSplitter(0.25, random_state=0, stratify=labels)(range(100))
+    assert labels.iloc[test].value_counts().to_dict() == {"x": 10, "y": 10, "z": 5}
+    assert TrainTestSplitter(0.25, random_state=0, stratify=labels)(range(100)) == (train, test)
+    ordered = TrainTestSplitter(0.25, shuffle=False, stratify=labels)(range(100))[1]
+    assert ordered == [*range(10), *range(40, 50), *range(80, 85)]  # each class's first items
+    with pytest.raises(DataError, match="stratify has a missing label at item 2"):
+        TrainTestSplitter(0.5, stratify=["a", "b", None, "a"])(range(4))
+
+
+def test_check_splits_takes_arrays_and_tensors_and_refuses_non_positions():
+    check_splits((np.array([0, 2]), torch.tensor([1])), 3)
+    with pytest.raises(DataError, match=r"splits 0 and 1 overlap on 1 items, e.g. index 2"):
+        check_splits((np.array([0, 2]), torch.tensor([2, 1])), 3)
+    with pytest.raises(DataError, match=r"the valid split must hold integer item positions, got float64"):
+        check_splits(([0], [1.5]), 3)

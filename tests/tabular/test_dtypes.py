@@ -72,3 +72,32 @@ def test_category_levels_and_codes():
     assert category_codes(s, ["a", "b"]).tolist() == [1, -1, 0, 1, -1]
     assert category_codes(s.astype("category"), ["a", "b"]).tolist() == [1, -1, 0, 1, -1]
     assert category_codes(pd.Series([1.0, np.nan, 2.0]), [1, 2]).tolist() == [0, -1, 1]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([7, -3, 7, 0, 12, -3, 5], dtype=np.int64),  # a dense range: the table path
+        np.array([2**62, -(2**62), 5, 2**62, 17, 5, 0], dtype=np.int64),  # a sparse range: the hash path
+        np.array([200, 3, 255, 3, 0, 200, 9], dtype=np.uint8),
+        np.array([True, False, True, True, False, True, True]),
+    ],
+)
+def test_integer_levels_and_codes_match_a_plain_lookup(values):
+    s = pd.Series(values)
+    rows = np.array([0, 1, 2, 4])  # the "training" rows: later values are unseen
+    expected = sorted({v.item() for v in values[rows]})
+    levels = category_levels(s, rows)
+    assert levels == expected and all(type(v) is type(values[0].item()) for v in levels)
+    codes = category_codes(s, levels)
+    assert codes.tolist() == [levels.index(v.item()) if v.item() in levels else -1 for v in values]
+    assert category_levels(s) == sorted({v.item() for v in values})
+
+
+@pytest.mark.parametrize("n_categories", [126, 127, 300])  # int8 codes, then int16
+def test_levels_of_categoricals_whose_codes_are_small_integers(n_categories):
+    cats = [f"c{i:03d}" for i in range(n_categories)]
+    last = cats[-1]
+    s = pd.Series(pd.Categorical([last, "c005", None, last], categories=cats))
+    assert category_levels(s) == ["c005", last]
+    assert category_codes(s, ["c005", last]).tolist() == [1, 0, -1, 1]

@@ -170,7 +170,7 @@ class CollabDataLoaders(TabularDataLoaders):
             cat_names=names[:2],
             y_names=names[2],
             y_block=RegressionBlock(),
-            splits=RandomSplitter(valid_pct, seed)(ratings),
+            splits=RandomSplitter(valid_pct, seed).positions(ratings),
         )
         return cls.from_to(to, bs=bs, val_bs=val_bs, shuffle=shuffle, path=path, device=device, **kwargs)
 

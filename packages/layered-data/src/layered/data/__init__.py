@@ -24,7 +24,7 @@ loader: DataLoader
 normalize: Normalize ToTensor
 sampling: PartialDL PartialSampling WeightedDL WeightedSampling check_weights sampled_train_type
 show: samples_frame show_batch show_results
-splitters: ColSplitter FileSplitter FuncSplitter GrandparentSplitter IndexSplitter MaskSplitter RandomSplitter TrainTestSplitter check_splits
+splitters: ColSplitter EndSplitter FileSplitter FuncSplitter GrandparentSplitter IndexSplitter MaskSplitter RandomSplitter RandomSubsetSplitter Splitter TrainTestSplitter check_splits
 tfmd_lists: TfmdLists
 tfmd_loader: TfmdDL
 """

@@ -1,7 +1,9 @@
 """Procs: `FillMissing`, `Categorify` and `TabularNormalize`, fitted on the training rows of a `TabularPandas`.
 
 A proc works on a whole table at once (vectorised pandas, never row by row): `setups(to)`
-learns from the training rows (`to.train_rows(...)`), `encodes(to)` rewrites the columns of
+learns from the training rows (`to.train_rows(...)`, or the positions `to.splits[0]`:
+`Categorify` codes each whole column once and keeps the levels the training rows hold, which
+is cheaper than copying those rows out of text columns), `encodes(to)` rewrites the columns of
 `to.items` in place and returns `to`, `decodes(to)` turns processed values back into the
 original ones. They run in their `order` — `FillMissing` (10), `Categorify` (20), `TabularNormalize`
 (99) — each set up and applied before the next is set up, so `Categorify` also encodes the
@@ -27,9 +29,9 @@ __all__ = ["Categorify", "FillMissing", "TabularNormalize"]
 _STRATEGIES = ("median", "mode", "constant")
 
 
-def _all_missing(col, train: pd.Series, proc: str) -> TabularError:
+def _all_missing(col, n_train: int, proc: str) -> TabularError:
     return TabularError(
-        f"{proc}: column {col!r} has no value in the {len(train)} training rows (all missing); drop it "
+        f"{proc}: column {col!r} has no value in the {n_train} training rows (all missing); drop it "
         "or fill it before building the TabularPandas"
     )
 
@@ -70,7 +72,7 @@ class FillMissing(Transform):
         self.fill_vals, self.na_cols = {}, []
         for col in to.cont_names:
             if missing[col] == len(train) and len(train):
-                raise _all_missing(col, train[col], "FillMissing")
+                raise _all_missing(col, len(train), "FillMissing")
             self.fill_vals[col] = self._fill_value(train[col])
             if missing[col]:
                 self.na_cols.append(col)
@@ -116,12 +118,12 @@ class Categorify(Transform):
         self.classes: dict = {}
 
     def setups(self, to):
-        train = to.train_rows(to.cat_names)
+        rows = to.splits[0]
         self.classes = {}
         for col in to.cat_names:
-            found = category_levels(train[col])
-            if not found and len(train):
-                raise _all_missing(col, train[col], "Categorify")
+            found = category_levels(to.items[col], rows)
+            if not found and len(rows):
+                raise _all_missing(col, len(rows), "Categorify")
             self.classes[col] = ["#na#", *found]
 
     def encodes(self, to):

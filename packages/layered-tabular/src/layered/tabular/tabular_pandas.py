@@ -540,7 +540,7 @@ class TabularDataLoaders(DataLoaders):
             cont_names=cont_names,
             y_names=y_names,
             y_block=y_block,
-            splits=splitter(df),
+            splits=splitter.positions(df),
             reduce_memory=reduce_memory,
             inplace=inplace,
         )

@@ -54,8 +54,10 @@ class CategorizeTarget(Transform):
         col = to.y_names[0]
         if self.vocab is None:
             _check_no_nan(to, col)
-            train = to.train_rows([col])[col]
-            found = category_levels(train) if self.sort else pd.unique(train.to_numpy()).tolist()
+            if self.sort:
+                found = category_levels(to.items[col], to.splits[0])
+            else:
+                found = pd.unique(to.train_rows([col])[col].to_numpy()).tolist()
             self.vocab = (["#na#"] if self.add_na else []) + found
         self.c = len(self.vocab)
 

@@ -62,7 +62,11 @@ def frame_texts(df: Any, text_cols: Sequence, mark_fields: bool) -> list[str]:
     for col in text_cols:
         values = df[col].tolist()
         columns.append(
-            [v if isinstance(v, str) else _cell_text(v, df.index[i], col) for i, v in enumerate(values)]
+            # the label as a plain Python value: `row 7`, not NumPy's `row np.int64(7)`
+            [
+                v if isinstance(v, str) else _cell_text(v, df.index[i : i + 1].tolist()[0], col)
+                for i, v in enumerate(values)
+            ]
         )
     return (
         [field_text(vs, mark_fields) for vs in zip(*columns)]
