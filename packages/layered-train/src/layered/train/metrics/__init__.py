@@ -5,7 +5,7 @@ from layered.core.lazy import lazy_face
 # each module's public names, imported from it on first use
 _NAMES = """
 classification: BalancedAccuracy BrierScore CohenKappa F1Score F1ScoreMulti FBeta MatthewsCorrCoef Precision PrecisionMulti Recall RecallMulti RocAuc RocAucBinary RocAucMulti accuracy accuracy_multi error_rate top_k_accuracy
-metric: AccumMetric AvgLoss AvgMetric AvgSmoothLoss Metric MetricError ValueMetric flatten_check mk_metric skm_to_layered
+metric: AccumMetric AvgLoss AvgMetric AvgSmoothLoss Metric MetricError ValueMetric batch_floats flatten_check mk_metric skm_to_layered
 regression: PearsonCorrCoef R2Score SpearmanCorrCoef exp_rmspe mae mse msle rmse
 segmentation: Dice DiceMulti JaccardCoeff
 text: Perplexity
