@@ -168,7 +168,7 @@ def test_twins_found_through_partials_and_missing_ones_keep_the_per_parameter_pa
     twin = foreach_twin(partial(average_grad, dampening=True))
     assert twin.keywords == {"dampening": True}
     assert foreach_twin(qhadam_step) is None
-    net, ref = nn.Linear(3, 2), None
+    net = nn.Linear(3, 2)
     ref = copy.deepcopy(net)
     for model, foreach in ((net, True), (ref, False)):
         opt = QHAdam(model.parameters(), lr=0.01, foreach=foreach)
