@@ -8,14 +8,16 @@ One epoch (training then validation) at bs=1024 of `collab_learner` — the dot 
 hand-written loop over the same tensors (the loaders' own, already made) with a copy of the
 same model and initial weights, and `torch.optim.AdamW` with the learner's defaults
 (betas 0.9/0.99, eps 1e-5, weight decay 0.01): shuffle, slice, forward, MSE, backward, step;
-then the validation loss. Target ≤1.15×. The fused AdamW row is for information.
+then the validation loss. Target ≤1.15×. The fused AdamW row is for information. With
+`--baseline REF`, the same learner epoch of revision REF of layered (e.g. `main`) runs beside it
+in a worker process (benchmarks/_baseline.py), interleaved: target ≤0.75× of it.
 
 Building the loaders: `CollabDataLoaders.from_df` (random 20 % held out, user and item codes
 from the training rows with 0 for unseen ids, the tensors of each split) against the same work
 written by hand (`torch.randperm`, `np.unique` and `pd.Index.get_indexer`, tensors); target ≤0.3 s, in CPU
 seconds of this process (`time.process_time`: other jobs on the machine do not count).
 
-Run: python benchmarks/collab.py [--rows N] [--repeats R] [--threads T] [--skip-epochs]
+Run: python benchmarks/collab.py [--rows N] [--repeats R] [--threads T] [--skip-epochs] [--baseline REF]
 (`--threads` defaults to 1: steadier ratios on a shared 2-core machine; raise it on a quiet one.)
 """
 
@@ -30,6 +32,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import torch
+from _baseline import baseline_worker, serve
 from _timing import fmt_time, interleaved, print_table, verdict
 from torch import nn
 
@@ -43,6 +46,7 @@ BS = 1024
 LR = 5e-3
 HAND = "hand-written loop, torch.optim.AdamW"
 FUSED = "hand-written loop, torch.optim.AdamW(fused=True)"
+LEARNER = "collab_learner.fit(1)"
 
 
 def hand_epoch(model: nn.Module, train: tuple, valid: tuple, fused: bool = False) -> None:
@@ -110,23 +114,31 @@ def epoch_cases(dls: CollabDataLoaders, use_nn: bool) -> dict[str, Callable[[], 
     return {
         HAND: lambda: hand_epoch(copy.deepcopy(base), train, valid),
         FUSED: lambda: hand_epoch(copy.deepcopy(base), train, valid, fused=True),
-        "collab_learner.fit(1)": learner,
+        LEARNER: learner,
     }
 
 
-def time_epochs(dls: CollabDataLoaders, small: CollabDataLoaders, use_nn: bool, repeats: int) -> dict:
+def time_epochs(
+    dls: CollabDataLoaders, small: CollabDataLoaders, use_nn: bool, repeats: int, baseline=None
+) -> dict:
+    """Median seconds of each epoch case; `baseline` (a BaselineWorker) adds the other revision's learner."""
     # an untimed warm-up on a small table fills the allocator and the caches of every path
     for run in epoch_cases(small, use_nn).values():
         run()
     cases = epoch_cases(dls, use_nn)
+    if baseline is not None:
+        cases[f"{LEARNER}, layered {baseline.commit}"] = baseline.run  # timed in the worker
     times: dict[str, list[float]] = {k: [] for k in cases}
     names = list(cases)
     for r in range(repeats):
         for name in names if r % 2 == 0 else reversed(names):
             t = time.perf_counter()
-            cases[name]()
-            times[name].append(time.perf_counter() - t)
+            seconds = cases[name]()
+            times[name].append(seconds if seconds is not None else time.perf_counter() - t)
     return {k: statistics.median(v) for k, v in times.items()}
+
+
+MODELS = (("EmbeddingDotBias (50 factors)", False), ("EmbeddingNN [200, 100]", True))
 
 
 def main() -> None:
@@ -135,27 +147,47 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--skip-epochs", action="store_true", help="only the loader-building figure")
+    parser.add_argument("--baseline", default=None, help="a git revision whose learner epoch runs beside")
+    parser.add_argument("--worker", choices=["dot", "nn"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     ratings = synthetic_ratings(10_000, 5_000, args.rows, n_factors=8, seed=0).ratings
     dls = CollabDataLoaders.from_df(ratings, valid_pct=0.2, seed=0, bs=BS, device="cpu")
+    if args.worker:  # the baseline revision's side of --baseline
+        serve(epoch_cases(dls, use_nn=args.worker == "nn")[LEARNER])
+        return
     small = CollabDataLoaders.from_df(ratings.iloc[:20_000], valid_pct=0.2, seed=0, bs=BS, device="cpu")
     print(
         f"{args.rows:,} ratings, 10,000 users x 5,000 items, 80/20 split; torch {torch.__version__}, "
         f"{torch.get_num_threads()} torch threads, median of {args.repeats} interleaved repeats\n"
     )
     rows = [time_from_df(ratings, args.repeats)]
-    models = (("EmbeddingDotBias (50 factors)", False), ("EmbeddingNN [200, 100]", True))
-    for label, use_nn in () if args.skip_epochs else models:
-        epochs = time_epochs(dls, small, use_nn, args.repeats)
+    for label, use_nn in () if args.skip_epochs else MODELS:
+        baseline = None
+        if args.baseline:
+            worker_args = ["--rows", str(args.rows), "--threads", str(args.threads)]
+            baseline = baseline_worker(
+                args.baseline, __file__, [*worker_args, "--worker", "nn" if use_nn else "dot"]
+            )
+        try:
+            epochs = time_epochs(dls, small, use_nn, args.repeats, baseline)
+        finally:
+            if baseline is not None:
+                baseline.close()
         hand = epochs[HAND]
         for name, t in epochs.items():
             if name == HAND:
                 continue
-            ours = name.startswith("collab")
+            ours = name == LEARNER
             rows.append([f"one epoch at bs={BS}, {label}: {name}", f"{t:.2f} s", f"{hand:.2f} s",
                          f"{t / hand:.2f}×", "≤1.15×" if ours else "—",
                          verdict(t / hand, 1.15) if ours else "—"])  # fmt: skip
+        if baseline is not None:
+            old = epochs[f"{LEARNER}, layered {baseline.commit}"]
+            ratio = epochs[LEARNER] / old
+            rows.append([f"one epoch at bs={BS}, {label}: this tree's learner vs layered {baseline.commit}'s",
+                         f"{epochs[LEARNER]:.2f} s", f"{old:.2f} s", f"{ratio:.2f}×", "≤0.75×",
+                         verdict(ratio, 0.75)])  # fmt: skip
     print_table(["case", "layered", "limit", "ratio", "target", "result"], rows)
 
 

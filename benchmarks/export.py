@@ -15,7 +15,11 @@ as `examples/serve_png.py` does, then runs the graph (which scales, normalizes, 
 softmax and argmax); the layered side runs its item pipeline, batch transforms and model. The
 graph alone on an already decoded batch is shown too. Needs `pip install layered-train[onnx]`.
 
-Run: python benchmarks/export.py [--repeats R] [--section export|onnx|all]
+Third section (issue 19): `load_learner` of a torchvision resnet18 learner on the same digits
+against the limit written by hand: build the same `torchvision.models.resnet18()` and load its
+weights from a safetensors file (`safetensors.torch.load_file` + `load_state_dict`).
+
+Run: python benchmarks/export.py [--repeats R] [--section export|onnx|resnet18|all]
 """
 
 from __future__ import annotations
@@ -48,6 +52,36 @@ def vision(folder: Path):
         digits_folder(), item_tfms=Resize(32), batch_tfms=aug_transforms(do_flip=False), bs=64
     )
     return vision_learner(dls, xresnet18, pretrained=False, path=folder)
+
+
+def resnet18_learner(folder: Path):
+    """A torchvision resnet18 vision learner (layered head) on the digits, 32 px."""
+    from torchvision.models import resnet18
+
+    dls = ImageDataLoaders.from_folder(
+        digits_folder(), item_tfms=Resize(32), batch_tfms=aug_transforms(do_flip=False), bs=64
+    )
+    return vision_learner(dls, resnet18, pretrained=False, path=folder)
+
+
+def measure_resnet18(folder: Path, repeats: int) -> list[list[str]]:
+    """`load_learner` of the resnet18 learner vs torchvision's resnet18 built and filled from safetensors by hand."""
+    from safetensors.torch import load_file, save_file
+    from torchvision.models import resnet18
+
+    exported = resnet18_learner(folder).export("resnet18.safetensors")
+    weights = folder / "resnet18_plain.safetensors"
+    save_file(resnet18().state_dict(), weights)
+
+    def by_hand() -> torch.nn.Module:
+        model = resnet18()
+        model.load_state_dict(load_file(weights))
+        return model
+
+    loads = interleaved({"load_learner": lambda: load_learner(exported), "by hand": by_hand}, 1, repeats)
+    ratio = loads["load_learner"] / loads["by hand"]
+    return [["resnet18", "load_learner vs resnet18() + load_file + load_state_dict",
+             fmt_time(loads["load_learner"]), fmt_time(loads["by hand"]), f"{ratio:.2f}×", "-", "-"]]  # fmt: skip
 
 
 def tabular(folder: Path):
@@ -166,7 +200,7 @@ def measure_onnx(learn, folder: Path, repeats: int) -> list[list[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--section", choices=("export", "onnx", "all"), default="all")
+    parser.add_argument("--section", choices=("export", "onnx", "resnet18", "all"), default="all")
     args = parser.parse_args()
     torch.set_num_threads(1)
     set_seed(0)
@@ -183,6 +217,10 @@ def main() -> None:
             print_table(
                 ["serving the vision learner", "onnxruntime", "layered", "layered / onnxruntime"], rows
             )
+        if args.section in ("resnet18", "all"):
+            print()
+            rows = measure_resnet18(folder, args.repeats)
+            print_table(["learner", "what", "layered", "by hand", "ratio", "target", "verdict"], rows)
 
 
 if __name__ == "__main__":

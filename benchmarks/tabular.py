@@ -8,11 +8,15 @@ The data: `--rows` rows (default 1,000,000) of 6 categorical columns (cardinalit
    as codes with 0 for missing/unseen, training-row mean/std), interleaved; target ≤0.8× (issue
    19: categorical codes from pandas' vectorised factorisation, no Python loop over values).
 2. One epoch (training then validation) of `tabular_learner` at bs=1024 vs a hand-written loop
-   over the same pre-made tensors with the same model and initial weights; target ≤1.15×.
+   over the same pre-made tensors with the same model and initial weights, with plain
+   `torch.optim.Adam` (target ≤1.15×) and with fused `torch.optim.AdamW` (the learner's
+   defaults: betas 0.9/0.99, eps 1e-5, weight decay 0.01); and, with `--baseline REF`, the same
+   learner epoch of revision REF of layered (e.g. `main`) run beside it in a worker process
+   (benchmarks/_baseline.py), interleaved: target ≤0.75× of it.
 3. Peak memory of the processing, each way, in a fresh process: the most memory NumPy and
    pandas held at once while processing (tracemalloc), beside the size of the frame itself.
 
-Run: python benchmarks/tabular.py [--rows N] [--repeats R] [--threads T] [--skip-epochs]
+Run: python benchmarks/tabular.py [--rows N] [--repeats R] [--threads T] [--skip-epochs] [--baseline REF]
 (`--threads` defaults to 1: steadier ratios on a shared 2-core machine; raise it on a quiet one.)
 """
 
@@ -29,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from _baseline import baseline_worker, serve
 from _timing import print_table, verdict
 from torch import nn
 
@@ -109,8 +114,14 @@ def time_procs(df, splits, repeats: int) -> tuple[float, float]:
 
 
 def hand_epoch(model: nn.Module, train: tuple, valid: tuple, fused: bool = False) -> None:
-    """The limit: shuffle, slice, forward, loss, backward, step; then the validation loss."""
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=fused or None)
+    """The limit: shuffle, slice, forward, loss, backward, step; then the validation loss.
+
+    `fused=False`: plain `torch.optim.Adam`; `fused=True`: fused `AdamW` with the learner's defaults.
+    """
+    if fused:
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.99), eps=1e-5, fused=True)
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     cats, conts, ys = train
     model.train()
@@ -130,6 +141,7 @@ def hand_epoch(model: nn.Module, train: tuple, valid: tuple, fused: bool = False
 
 
 HAND = "hand-written loop, torch.optim.Adam"
+LEARNER = "tabular_learner.fit(1), no progress bar"
 
 
 def epoch_cases(to: TabularPandas) -> dict:
@@ -147,27 +159,30 @@ def epoch_cases(to: TabularPandas) -> dict:
 
     return {
         HAND: lambda: hand_epoch(copy.deepcopy(base), train, valid),
-        "hand-written loop, torch.optim.Adam(fused=True)": lambda: hand_epoch(
+        "hand-written loop, torch.optim.AdamW(fused=True)": lambda: hand_epoch(
             copy.deepcopy(base), train, valid, fused=True
         ),
-        "tabular_learner.fit(1), no progress bar": learner,
+        LEARNER: learner,
     }
 
 
-def time_epochs(df: pd.DataFrame, splits, repeats: int) -> dict[str, float]:
+def time_epochs(df: pd.DataFrame, splits, repeats: int, baseline=None) -> dict[str, float]:
+    """Median seconds of each epoch case; `baseline` (a BaselineWorker) adds the other revision's learner."""
     # an untimed warm-up over the first rows fills the allocator and the caches of every path
     n = min(len(df), 20_000)
     small = layered_procs(df.iloc[:n], [s[s < n] for s in splits])
     for run in epoch_cases(small).values():
         run()
     cases = epoch_cases(layered_procs(df, splits))
+    if baseline is not None:
+        cases[f"{LEARNER}, layered {baseline.commit}"] = baseline.run  # timed in the worker
     times: dict[str, list[float]] = {k: [] for k in cases}
     names = list(cases)
     for r in range(repeats):
         for name in names if r % 2 == 0 else reversed(names):
             t = time.perf_counter()
-            cases[name]()
-            times[name].append(time.perf_counter() - t)
+            seconds = cases[name]()
+            times[name].append(seconds if seconds is not None else time.perf_counter() - t)
     return {k: statistics.median(v) for k, v in times.items()}
 
 
@@ -196,9 +211,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--skip-epochs", action="store_true", help="only the processing and memory figures")
+    parser.add_argument("--baseline", default=None, help="a git revision whose learner epoch runs beside")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     df, splits = make_frame(args.rows)
+    if args.worker:  # the baseline revision's side of --baseline
+        serve(epoch_cases(layered_procs(df, splits))[LEARNER])
+        return
+    baseline = None
+    if args.baseline and not args.skip_epochs:
+        worker_args = ["--worker", "--rows", str(args.rows), "--threads", str(args.threads)]
+        baseline = baseline_worker(args.baseline, __file__, worker_args)
     print(
         f"{args.rows:,} rows, 6 categorical (cardinalities {CARDS}) + 6 continuous columns, 5 % missing; "
         f"torch {torch.__version__}, pandas {pd.__version__}, {torch.get_num_threads()} torch threads, "
@@ -207,14 +231,24 @@ def main() -> None:
     ours, plain = time_procs(df, splits, args.repeats)
     rows = [["TabularPandas(Categorify, FillMissing, Normalize) vs plain pandas", f"{ours:.2f} s",
              f"{plain:.2f} s", f"{ours / plain:.2f}×", "≤0.80×", verdict(ours / plain, 0.8)]]  # fmt: skip
-    epochs = {} if args.skip_epochs else time_epochs(df, splits, args.repeats)
+    try:
+        epochs = {} if args.skip_epochs else time_epochs(df, splits, args.repeats, baseline)
+    finally:
+        if baseline is not None:
+            baseline.close()
     for name, t in epochs.items():
         if name != HAND:
             hand = epochs[HAND]
-            target = "≤1.15×" if name.startswith("tabular") else "—"
-            result = verdict(t / hand, 1.15) if name.startswith("tabular") else "—"
+            target = "≤1.15×" if name == LEARNER else "—"
+            result = verdict(t / hand, 1.15) if name == LEARNER else "—"
             rows.append([f"one epoch at bs={BS}: {name}", f"{t:.2f} s", f"{hand:.2f} s", f"{t / hand:.2f}×",
                          target, result])  # fmt: skip
+    if baseline is not None:
+        old = epochs[f"{LEARNER}, layered {baseline.commit}"]
+        ratio = epochs[LEARNER] / old
+        rows.append([f"one epoch at bs={BS}: this tree's learner vs layered {baseline.commit}'s",
+                     f"{epochs[LEARNER]:.2f} s", f"{old:.2f} s", f"{ratio:.2f}×", "≤0.75×",
+                     verdict(ratio, 0.75)])  # fmt: skip
     print_table(["case", "layered", "limit", "ratio", "target", "result"], rows)
     mem = {way: processing_peak(args.rows, way) for way in ("layered", "plain")}
     frame = df.memory_usage(deep=True).sum() / 2**20

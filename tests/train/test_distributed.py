@@ -105,7 +105,7 @@ def worker_main(out: str) -> None:
         valid_share = [item_ids(b[0]) for b in DistributedDL(learn.dls.valid, pad=False)]
         prepared = rank0_first(prepare_once, Path(out, "prepared.txt"), rank)
     result = {
-        "values": [v[:-1] for v in learn.recorder.values],
+        "values": learn.recorder.values,
         "batches": items.batches,
         "losses": items.losses,
         "model_after": type(learn.model).__name__,
@@ -183,7 +183,7 @@ def test_two_gloo_processes_train_like_one_with_the_global_batch(tmp_path):
         for r in ranks:
             assert torch.allclose(torch.tensor(r["weights"][name]), p, atol=1e-5), name
     # losses and metrics (averaged, and gathered for AccumMetric) equal one process's
-    expected = [x for v in single.recorder.values for x in v[:-1]]
+    expected = [x for v in single.recorder.values for x in v]
     for r in ranks:
         assert flat(r["values"]) == pytest.approx(expected, abs=1e-5)
     # validation shards: disjoint, no padding, together the whole set (17 and 16 items)

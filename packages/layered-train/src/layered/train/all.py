@@ -46,6 +46,8 @@ from layered.train.nn.layers import *
 from layered.train.nn.resblock import *
 from layered.train.nn.summary import *
 from layered.train.optim.algorithms import *
+from layered.train.optim.foreach import *
+from layered.train.optim.fused import *
 from layered.train.optim.lookahead import *
 from layered.train.optim.optimizer import *
 from layered.train.optim.param_groups import *

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -40,7 +39,6 @@ from layered.train.callbacks.mixed_precision import to_bf16, to_fp16, to_fp32
 from layered.train.callbacks.param_scheduler import ParamScheduler
 from layered.train.callbacks.progress import ProgressCallback
 from layered.train.callbacks.recorder import Recorder
-from layered.train.callbacks.tracker import TerminateOnNaNCallback
 from layered.train.callbacks.train_eval import TrainEvalCallback
 from layered.train.distributed import barrier_distrib, distrib_ctx, rank_distrib, unwrap_model
 from layered.train.errors import TrainError
@@ -117,7 +115,6 @@ class Learner:
         self.opt, self.training, self.epoch, self.n_epoch = None, False, 0, 1
         self.train_iter, self.pct_train, self.iter, self.n_iter = 0, 0.0, 0, 0
         self.xb, self.yb, self.pred, self.loss = (), (), None, None
-        self._nonfinite_seen = False  # reset by each fit: the first non-finite loss is warned of once
         self.logger = print
         self.cbs: list[Callback] = []
         self._event_cbs: dict[str, tuple[bool, list]] = {}  # event -> event_handlers(cbs, event)
@@ -144,6 +141,15 @@ class Learner:
     def device(self) -> torch.device:
         """Where the model and batches live: the data's device, or the best available one."""
         return getattr(self.dls, "device", None) or default_device()
+
+    @property
+    def smooth_loss(self) -> float:
+        """The smoothed training loss so far, from the Recorder (NaN without one or before any batch).
+
+        Reading it waits for the device: the Recorder keeps batch losses there until asked.
+        """
+        recorder = getattr(self, "recorder", None)
+        return recorder.smooth_value if recorder is not None else float("nan")
 
     @property
     def n_inp(self) -> int:
@@ -316,7 +322,6 @@ class Learner:
             self.n_epoch, self.epoch = n_epoch, start_epoch
             self._check_not_empty()
             self.model.to(self.device)
-            self._nonfinite_seen = False
             try:
                 self._with_events(self._do_fit, "fit", CancelFitException, self._end_cleanup)
             except BaseException:
@@ -385,9 +390,7 @@ class Learner:
         self("after_pred")
         if self.yb:
             self.loss_grad = self.loss_func(self.pred, *self.yb)
-            self.loss = self.loss_grad.detach()
-            if not self._nonfinite_seen and not bool(torch.isfinite(self.loss).all()):
-                self._warn_nonfinite()
+            self.loss = self.loss_grad.detach()  # read by the Recorder in batches: no sync here
         self("after_loss")
         if not self.training or not self.yb:
             return
@@ -404,22 +407,6 @@ class Learner:
             self("after_cancel_step")
         self("after_step")
         self.opt.zero_grad()
-
-    def _warn_nonfinite(self) -> None:
-        """Warn, once per fit, that this batch's loss is NaN or infinite (the weights may follow)."""
-        self._nonfinite_seen = True
-        phase = "training" if self.training else "validation"
-        warnings.warn(
-            f"non-finite loss {self.loss.flatten()[:4].tolist()} at epoch {self.epoch}, batch {self.iter} "
-            f"({phase}); expected a finite number: lower the learning rate, check the inputs and targets"
-            + (
-                ""
-                if any(isinstance(c, TerminateOnNaNCallback) for c in self.cbs)
-                else ", or add TerminateOnNaNCallback to stop before the optimizer step"
-            ),
-            RuntimeWarning,
-            stacklevel=2,
-        )
 
     def _end_cleanup(self) -> None:
         self.dl, self.xb, self.yb, self.pred, self.loss = None, (), (), None, None

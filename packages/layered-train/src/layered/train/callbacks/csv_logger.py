@@ -62,5 +62,7 @@ class CSVLogger(Callback):
         _write_atomically(self._text, file)
 
     def after_epoch(self):
-        self._text += _csv_line([self.learn.epoch, *self.learn.recorder.values[-1]])
+        recorder = self.learn.recorder
+        elapsed = recorder.log[-1:] if recorder.add_time else []  # the time as the table shows it
+        self._text += _csv_line([self.learn.epoch, *recorder.values[-1], *elapsed])
         _write_atomically(self._text, self.file)

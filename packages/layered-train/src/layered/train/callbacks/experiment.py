@@ -78,7 +78,7 @@ def epoch_values(learn: Any) -> dict[str, float]:
     """The Recorder's losses and metrics of the epoch that just ended (the time column left out)."""
     rec = learn.recorder
     out = {}
-    for name, value in zip(rec.metric_names[1:], rec.values[-1] if rec.values else []):
+    for name, value in zip(rec.value_names, rec.values[-1] if rec.values else []):
         number = _number(value)
         if name != "time" and number is not None:
             out[name] = number

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from layered.train.callback import Callback
+from layered.train.errors import TrainError
 
 __all__ = ["ProgressCallback"]
 
@@ -11,10 +12,17 @@ class ProgressCallback(Callback):
     """Show a bar over epochs, a bar over batches and a table of each epoch's results.
 
     Remove it (`learn.remove_cb(ProgressCallback)`, or `with learn.no_bar():`) to train silently;
-    the table rows then go to `learn.logger` (print by default).
+    the table rows then go to `learn.logger` (print by default). The smoothed loss beside the bar
+    is read every `every` training batches and at the end of training: reading it waits for the
+    device, which the batches in between never do.
     """
 
     order = 60
+
+    def __init__(self, every: int = 100):
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise TrainError(f"ProgressCallback: every must be an int >= 1 (batches), got {every!r}")
+        self.every = every
 
     def before_fit(self):
         # fastprogress takes a fifth of a second to import: it loads with the first fit, not the library
@@ -44,11 +52,12 @@ class ProgressCallback(Callback):
 
     def after_batch(self):
         learn = self.learn  # read directly: this runs every batch
-        self.pbar.update(learn.iter + 1)
-        if learn.training and hasattr(learn, "smooth_loss"):
+        if learn.training and (learn.iter + 1) % self.every == 0:
             self.pbar.comment = f"{learn.smooth_loss:.4f}"
+        self.pbar.update(learn.iter + 1)
 
     def after_train(self):
+        self.pbar.comment = f"{self.learn.smooth_loss:.4f}"
         self.pbar.on_iter_end()
 
     def after_validate(self):

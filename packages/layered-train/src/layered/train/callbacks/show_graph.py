@@ -55,7 +55,7 @@ class ShowGraph(Callback):
         fig = Figure(figsize=(6, 4))
         ax = fig.add_subplot()
         ax.plot(rec.iters, rec.losses, label="train")
-        names = rec.metric_names[1:]
+        names = rec.value_names
         if "valid_loss" in names and rec.values:
             first = self.learn.epoch + 1 - len(rec.values)
             ends = [(first + i + 1) * self.n_batches for i in range(len(rec.values))]

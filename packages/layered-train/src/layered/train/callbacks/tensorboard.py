@@ -60,7 +60,7 @@ class TensorBoardCallback(Callback):
 
     def after_epoch(self):
         rec = self.learn.recorder
-        for name, value in zip(rec.metric_names[1:], rec.values[-1]):
+        for name, value in zip(rec.value_names, rec.values[-1]):
             if isinstance(value, (int, float)):
                 self.writer.add_scalar(f"epoch/{name}", value, self.learn.epoch)
         self.writer.flush()

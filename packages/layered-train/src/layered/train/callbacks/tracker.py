@@ -50,7 +50,7 @@ class TrackerCallback(Callback):
         self.improved = False
 
     def before_fit(self):
-        names = self.learn.recorder.metric_names[1:] if hasattr(self.learn, "recorder") else []
+        names = self.learn.recorder.value_names if hasattr(self.learn, "recorder") else []
         if self.monitor not in names:
             raise TrainError(
                 f"{type(self).__name__}: monitor={self.monitor!r} is not a recorded value; "

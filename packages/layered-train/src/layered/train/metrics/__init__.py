@@ -6,7 +6,7 @@ from layered.core.lazy import lazy_face
 _NAMES = """
 classification: APScoreBinary APScoreMulti BalancedAccuracy BrierScore CohenKappa F1Score F1ScoreMulti FBeta HammingLoss HammingLossMulti Jaccard JaccardMulti MatthewsCorrCoef Precision PrecisionMulti Recall RecallMulti RocAuc RocAucBinary RocAucMulti accuracy accuracy_multi error_rate top_k_accuracy
 loss_terms: LossMetric LossMetrics
-metric: AccumMetric AvgLoss AvgMetric AvgSmoothLoss Metric MetricError ValueMetric flatten_check mk_metric skm_to_layered
+metric: AccumMetric AvgLoss AvgMetric AvgSmoothLoss Metric MetricError ValueMetric batch_floats flatten_check mk_metric skm_to_layered
 regression: ExplainedVariance PearsonCorrCoef R2Score SpearmanCorrCoef exp_rmspe mae mse msle rmse
 segmentation: Dice DiceMulti ForegroundAccuracy JaccardCoeff
 text: BLEUScore Perplexity

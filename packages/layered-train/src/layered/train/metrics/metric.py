@@ -32,6 +32,7 @@ __all__ = [
     "Metric",
     "MetricError",
     "ValueMetric",
+    "batch_floats",
     "flatten_check",
     "mk_metric",
     "skm_to_layered",
@@ -115,8 +116,24 @@ def _mean(value: Any) -> float:
     return float(value) if value.numel() == 1 else float(value.detach().mean())
 
 
+# batch values held before they are read in one transfer: bounds the memory of a long pass
+_MAX_PENDING = 1024
+
+
+def batch_floats(values: list[torch.Tensor]) -> list[float]:
+    """The means of tensors kept during a pass, as floats, read from the device in one transfer."""
+    if not values:
+        return []
+    means = [v if v.ndim == 0 else v.float().mean() for v in values]
+    return torch.stack([m.float() for m in means]).tolist()
+
+
 class _WeightedMean(Metric):
-    """Mean over items of a per-batch mean, each batch weighted by its size."""
+    """Mean over items of a per-batch mean, each batch weighted by its size.
+
+    Tensor batch values are kept on their device and read together when `value` (or `total`) is
+    asked for, or every 1,024 batches: accumulating never waits for the device.
+    """
 
     def __init__(self):
         self.reset()
@@ -126,13 +143,38 @@ class _WeightedMean(Metric):
         raise NotImplementedError(f"{type(self).__name__} must define batch_value")
 
     def reset(self) -> None:
-        self.total, self.count = 0.0, 0
+        self._total, self.count = 0.0, 0
+        self._pending: list[torch.Tensor] = []
+        self._pending_sizes: list[int] = []
 
     def accumulate(self, learn) -> None:
         size = _batch_size(learn)
         value = self.batch_value(learn)
-        self.total += _mean(value) * size
+        if isinstance(value, torch.Tensor):
+            self._pending.append(value.detach())
+            self._pending_sizes.append(size)
+            if len(self._pending) >= _MAX_PENDING:
+                self.flush()
+        else:
+            self._total += float(value) * size
         self.count += size
+
+    def flush(self) -> None:
+        """Read the batch values kept on the device into the running total."""
+        for mean, size in zip(batch_floats(self._pending), self._pending_sizes):
+            self._total += mean * size
+        self._pending, self._pending_sizes = [], []
+
+    @property
+    def total(self) -> float:
+        """The size-weighted sum of the batch means so far."""
+        self.flush()
+        return self._total
+
+    @total.setter
+    def total(self, value: float) -> None:
+        self.flush()
+        self._total = float(value)
 
     @property
     def value(self) -> float | None:
@@ -172,6 +214,7 @@ class AvgSmoothLoss(Metric):
 
     After `t` batches the value is `avg_t / (1 - beta**t)` with `avg_t = beta*avg_{t-1} +
     (1-beta)*loss_t`: the division removes the pull towards the zero the average starts from.
+    The Recorder feeds it numbers (`add`) when it reads its losses from the device.
     """
 
     def __init__(self, beta: float = 0.98):
@@ -183,9 +226,13 @@ class AvgSmoothLoss(Metric):
     def reset(self) -> None:
         self.count, self.avg = 0, 0.0
 
-    def accumulate(self, learn) -> None:
+    def add(self, loss: float) -> None:
+        """Take in one batch loss."""
         self.count += 1
-        self.avg = self.beta * self.avg + (1 - self.beta) * _mean(learn.loss)
+        self.avg = self.beta * self.avg + (1 - self.beta) * loss
+
+    def accumulate(self, learn) -> None:
+        self.add(_mean(learn.loss))
 
     @property
     def value(self) -> float | None:

@@ -5,6 +5,8 @@ from layered.core.lazy import lazy_face
 # each module's public names, imported from it on first use
 _NAMES = """
 algorithms: Adam LAMB Larc QHAdam RAdam RMSProp SGD ranger
+foreach: foreach_ready foreach_twin
+fused: fused_adam
 lookahead: Lookahead
 optimizer: Optimizer OptimizerBase hyper_per_group normalize_param_groups
 param_groups: NORM_TYPES even_mults expand_lr norm_bias_params norm_params trainable_params

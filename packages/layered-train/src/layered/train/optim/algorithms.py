@@ -4,7 +4,7 @@ Hyper-parameter names: `lr`, `mom` (momentum, or Adam's beta1), `sqr_mom` (Adam'
 RMSProp's alpha), `eps`, `wd`. Weight decay is decoupled by default (`p *= 1 - lr*wd`, as AdamW);
 `decouple_wd=False` turns it into L2 regularisation of the gradient (torch's `weight_decay`).
 So `Adam` with its default `decouple_wd=True` is AdamW. Extra keyword arguments (`train_bn`,
-`norm_params`, more hyper-parameters) go to `Optimizer`. LAMB and LARC fold the decay into their
+`norm_params`, `foreach`, more hyper-parameters) go to `Optimizer`. LAMB and LARC fold the decay into their
 trust ratio as their papers do, so `decouple_wd` picks between that and L2 in the gradient.
 """
 
@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
+from layered.train.optim.fused import fused_adam
 from layered.train.optim.lookahead import Lookahead
 from layered.train.optim.optimizer import Optimizer
 from layered.train.optim.steppers import (
@@ -80,10 +81,15 @@ def Adam(
     decouple_wd: bool = True,
     **kwargs: Any,
 ) -> Optimizer:
-    """Adam with debiased averages; AdamW by default (`decouple_wd=True`), Adam with L2 otherwise."""
+    """Adam with debiased averages; AdamW by default (`decouple_wd=True`), Adam with L2 otherwise.
+
+    On the group path (`foreach=True`, the default) a group on a CPU or CUDA device steps in one
+    fused torch kernel (`layered.train.optim.fused`).
+    """
     cbs = _wd_cbs(decouple_wd)
     cbs += [partial(average_grad, dampening=True), average_sqr_grad, step_stat, adam_step]
-    return Optimizer(params, cbs, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
+    fused = partial(fused_adam, decouple_wd=decouple_wd)
+    return Optimizer(params, cbs, fused=fused, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
 
 
 def RAdam(

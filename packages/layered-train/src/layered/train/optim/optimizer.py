@@ -5,6 +5,12 @@
 gradient, merging what each returns into that parameter's state. SGD, RMSProp and Adam are a few
 lines each in `layered.train.optim.algorithms`.
 
+The group path (`foreach=True`, the default): when every callback has a twin in
+`layered.train.optim.foreach` and a group's parameters are plain dense tensors on one device,
+each callback runs once for the whole group with `torch._foreach_*` operations, and an algorithm
+that gives a `fused` group step (Adam: one torch kernel) uses it where it fits. Otherwise, and
+with `foreach=False`, the callbacks run parameter by parameter. Both paths keep the same state.
+
 `OptimizerBase` holds what the Learner and the schedulers drive on any optimizer, this one or a
 wrapped `torch.optim` one: per-group `hypers`, `set_hyper`, `zero_grad` and freezing.
 
@@ -24,6 +30,7 @@ import torch
 from torch import Tensor
 
 from layered.train.errors import TrainError
+from layered.train.optim.foreach import foreach_ready, foreach_twin
 from layered.train.optim.param_groups import even_mults
 
 __all__ = ["Optimizer", "OptimizerBase", "hyper_per_group", "normalize_param_groups"]
@@ -230,6 +237,10 @@ class Optimizer(OptimizerBase):
     `layered.train.optim.steppers`), each called as `cb(p, **state, **hypers)` and returning a dict to
     merge into `p`'s state, or None. `defaults`: the hyper-parameters (`lr`, `mom`, `wd`, ...),
     stored per group in `self.hypers`. `train_bn` and `norm_params`: see `freeze_to`.
+
+    `foreach` (also an attribute, switchable at any time) takes the group path where it can;
+    `fused` is a group step `fused(ps, grads, states, **hypers) -> bool` doing all of `cbs` at
+    once, returning False for a group it cannot take (it is used only while `cbs` is unchanged).
     """
 
     def __init__(
@@ -238,9 +249,13 @@ class Optimizer(OptimizerBase):
         cbs: Iterable[Callable[..., dict[str, Any] | None]],
         train_bn: bool = True,
         norm_params: Iterable[Tensor] | None = None,
+        foreach: bool = True,
+        fused: Callable[..., bool] | None = None,
         **defaults: Any,
     ):
         self.cbs = list(cbs)
+        self.foreach, self.fused, self._fused_cbs = foreach, fused, tuple(self.cbs)
+        self._twins: tuple[tuple, list | None] = ((), None)
         for i, cb in enumerate(self.cbs):
             if not callable(cb):
                 raise TrainError(f"cbs: item {i} is a {type(cb).__name__}, expected a callable stepper")
@@ -264,8 +279,20 @@ class Optimizer(OptimizerBase):
 
     @torch.no_grad()
     def step(self) -> None:
-        """Update every parameter that has a gradient by running the callbacks on it, in order."""
-        for p, hyper in self.all_params(with_grad=True):
+        """Update every parameter that has a gradient: on the group path where it can, else callback by callback."""
+        twins = self._group_twins() if self.foreach else None
+        for group, hyper in zip(self.param_lists, self.hypers):
+            ps = [p for p in group if p.grad is not None]
+            if not ps:
+                continue
+            grads = [p.grad for p in ps]
+            if twins is not None and foreach_ready(ps, grads):
+                self._step_group(ps, grads, hyper, twins)
+            else:
+                self._step_params(ps, hyper)
+
+    def _step_params(self, ps: list[Tensor], hyper: dict[str, Any]) -> None:
+        for p in ps:
             state = self.state.get(p, {})
             extra = {"do_wd": False} if id(p) in self._no_wd_ids else {}
             for cb in self.cbs:
@@ -274,16 +301,48 @@ class Optimizer(OptimizerBase):
                     state.update(new)
             self.state[p] = state
 
+    def _step_group(self, ps: list[Tensor], grads: list[Tensor], hyper: dict[str, Any], twins: list) -> None:
+        # parameters without weight decay (norm layers, biases) form a second list, stepped with do_wd=False
+        skip = [id(p) in self._no_wd_ids for p in ps]
+        for do_wd in (True, False):
+            idx = [i for i, s in enumerate(skip) if s != do_wd]
+            if not idx:
+                continue
+            sub_ps, sub_grads = (
+                ([ps[i] for i in idx], [grads[i] for i in idx]) if len(idx) < len(ps) else (ps, grads)
+            )
+            states = [self.state.setdefault(p, {}) for p in sub_ps]
+            kwargs = hyper if do_wd else {**hyper, "do_wd": False}
+            fused = self.fused if tuple(self.cbs) == self._fused_cbs else None
+            if fused is not None and fused(sub_ps, sub_grads, states, **kwargs):
+                continue
+            for twin in twins:
+                twin(sub_ps, sub_grads, states, **kwargs)
+
+    def _group_twins(self) -> list | None:
+        """The twin of every callback, or None when one has none; worked out again when `cbs` changes."""
+        cbs = tuple(self.cbs)
+        if self._twins[0] != cbs:
+            twins = [foreach_twin(cb) for cb in cbs]
+            self._twins = (cbs, None if any(t is None for t in twins) else twins)
+        return self._twins[1]
+
     def clear_state(self) -> None:
         """Forget every parameter's state (moving averages, step counts)."""
         self.state = {}
 
     def state_dict(self) -> dict[str, Any]:
-        """Hypers per group and each parameter's state in group order, tensors cloned."""
+        """Hypers per group and each parameter's state in group order, tensors cloned.
+
+        Private state entries (names starting with `_`, e.g. a cache of the fused path) are left out.
+        """
         return {
             "hypers": [{k: _copy_value(v) for k, v in h.items()} for h in self.hypers],
             "state": [
-                [{k: _copy_value(v) for k, v in self.state.get(p, {}).items()} for p in ps]
+                [
+                    {k: _copy_value(v) for k, v in self.state.get(p, {}).items() if not k.startswith("_")}
+                    for p in ps
+                ]
                 for ps in self.param_lists
             ],
         }
@@ -322,4 +381,7 @@ class Optimizer(OptimizerBase):
         ]
         n_params = sum(len(ps) for ps in self.param_lists)
         n_groups = len(self.param_lists)
-        return f"Optimizer({n_groups} groups, {n_params} tensors, cbs={names}, hypers={self.hypers})"
+        return (
+            f"Optimizer({n_groups} groups, {n_params} tensors, cbs={names}, foreach={self.foreach}, "
+            f"hypers={self.hypers})"
+        )

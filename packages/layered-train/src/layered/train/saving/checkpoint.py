@@ -89,6 +89,8 @@ def _is_data(v: Any) -> bool:
 
 def _metric_state(m: Any) -> dict[str, Any]:
     """What a metric has accumulated: its attributes that are plain data (totals, counts, tensors)."""
+    if hasattr(m, "flush"):  # batch values still on the device join the totals first
+        m.flush()
     return {k: v for k, v in vars(m).items() if _is_data(v)}
 
 
@@ -137,10 +139,9 @@ class ResumeCallback(Callback):
         recorder = getattr(learn, "recorder", None)
         if recorder is not None and "recorder" in s:
             rec = s["recorder"]
-            for name in ("lrs", "moms", "iters", "losses", "values"):
-                setattr(recorder, name, list(rec[name]))
+            for name in ("lrs", "moms", "iters", "losses", "values", "times"):
+                setattr(recorder, name, list(rec.get(name, [])))
             recorder.smooth_loss.count, recorder.smooth_loss.avg = rec["smooth_loss"]
-            learn.smooth_loss = recorder.smooth_loss.value if recorder.smooth_loss.count else float("nan")
 
     def before_epoch(self):
         if self.state is not None:
@@ -247,7 +248,9 @@ class CheckpointCallback(Callback):
             recorder = getattr(learn, "recorder", None)
             if recorder is not None:
                 state["recorder"] = {
-                    **{k: getattr(recorder, k) for k in ("lrs", "moms", "iters", "losses", "values")},
+                    **{
+                        k: getattr(recorder, k) for k in ("lrs", "moms", "iters", "losses", "values", "times")
+                    },
                     "smooth_loss": [recorder.smooth_loss.count, recorder.smooth_loss.avg],
                     "metrics": [_metric_state(m) for m in _phase_metrics(recorder)],
                 }
