@@ -10,6 +10,7 @@ from pydoc_data.topics import topics
 
 import pytest
 
+from layered.text._parallel import _pack, _unpack
 from layered.text.tokenize import tokenize_texts
 
 EDGE_CASES = [
@@ -99,3 +100,20 @@ def test_default_tokens_are_unchanged(n_workers):
     tokens = tokenize_texts(texts, n_workers=n_workers, progress=False)
     assert tokens[-len(EDGE_CASES) :] == EDGE_TOKENS
     assert token_digest(tokens) == EXPECTED_DIGEST
+
+
+@pytest.mark.parametrize(
+    "docs",
+    [
+        [["a", "b"], [], ["", "c", ""]],
+        [[], []],
+        [["has\x00separator"], ["x"]],
+        [[1, 2], [3]],
+    ],
+)
+def test_worker_results_round_trip(docs):
+    packed = _pack(docs)
+    assert _unpack(packed) == docs
+    # strings without the separator travel as one string; anything else as the lists themselves
+    plain = all(type(t) is str and "\x00" not in t for d in docs for t in d) and any(docs)
+    assert isinstance(packed, tuple) == plain
