@@ -137,6 +137,9 @@ class DataLoader:
     (see the module doc).
     """
 
+    # a class default as well as an instance setting: loaders in files exported before the setting existed lack it
+    after_batch_in_workers = False
+
     _methods = [
         "randomize",
         "before_iter",
