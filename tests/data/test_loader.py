@@ -292,3 +292,39 @@ def test_a_replaced_chunkify_leaves_the_batch_unnamed_rather_than_misnamed():
     with pytest.raises(DataError) as info:
         list(Reversed(RaggedItems(10), bs=4))
     assert "layered: batch of items (indices not tracked) failed in Reversed.do_batch" in info.value.__notes__
+
+
+def _pid_and_double(b):
+    """An after_batch that doubles the inputs and adds the id of the process it ran in."""
+    import os
+
+    x, y = b
+    return x * 2, y, torch.full((len(x),), os.getpid())
+
+
+@pytest.mark.parametrize("device", [None, "cpu"])
+def test_after_batch_in_workers_on_the_cpu(device):
+    import os
+
+    ds = (torch.arange(10.0)[:, None], torch.arange(10))
+    dl = DataLoader(
+        ds, bs=4, num_workers=2, device=device, after_batch=_pid_and_double, after_batch_in_workers=True
+    )
+    batches = list(dl)
+    # the same batches in the same order as in the main process, each made by a worker
+    assert [b[0][:, 0].tolist() for b in batches] == [[0, 2, 4, 6], [8, 10, 12, 14], [16, 18]]
+    pids = [int(b[2][0]) for b in batches]
+    assert os.getpid() not in pids and pids[0] != pids[1] and pids[0] == pids[2]
+    # without workers, or with the setting off, after_batch runs here
+    assert int(dl.new(num_workers=0).one_batch()[2][0]) == os.getpid()
+    assert {int(b[2][0]) for b in dl.new(after_batch_in_workers=False)} == {os.getpid()}
+
+
+def test_after_batch_in_workers_keeps_batch_transforms_on_an_accelerator():
+    import os
+
+    _SEEN_BY_AFTER_BATCH.clear()
+    dl = DataLoader(Items(8), bs=4, num_workers=2, device="meta", after_batch=_record_after_batch)
+    dl = dl.new(after_batch_in_workers=True)
+    assert all(b[0].device.type == "meta" for b in dl)
+    assert [(os.getpid(), "meta", "meta")] * 2 == _SEEN_BY_AFTER_BATCH

@@ -151,3 +151,26 @@ def test_segmentation_from_label_func(tmp_path):
     Image.fromarray(np.zeros((4, 4), np.uint8)).save(mask_of(files[3]))
     with pytest.raises(VisionError, match=r"3_mask\.png is 4x4 but its image .*3\.png is 12x10"):
         SegmentationDataLoaders.from_label_func(tmp_path, files, mask_of, item_tfms=Resize(8))
+
+
+def test_batch_augmentation_in_the_workers_on_the_cpu(folder):
+    from layered.vision.augment import aug_transforms
+
+    dls = ImageDataLoaders.from_folder(
+        folder,
+        bs=4,
+        batch_tfms=aug_transforms(size=6),
+        num_workers=2,
+        device="cpu",
+        after_batch_in_workers=True,
+    )
+    assert dls.train.after_batch_in_workers and dls.train._after_batch_in_workers
+    batches = list(dls.train)
+    assert len(batches) == 2
+    for x, y in batches:
+        # augmented and made float by the workers: the training size, values in [0, 1], types kept
+        assert type(x) is TensorImage and x.dtype == torch.float32 and x.shape == (4, 3, 6, 6)
+        assert float(x.min()) >= 0 and float(x.max()) <= 1
+        bright = x.mean((1, 2, 3)) > 0.5
+        assert [dls.vocab[int(i)] == "b" for i in y] == bright.tolist()
+    assert len(dls.train.decode_batch(batches[0], max_n=2)) == 2

@@ -14,6 +14,12 @@ Stages, in the order they run for one epoch; each can be replaced by a construct
   batch where it now lives (augmentation on the GPU when the device is one); and `after_iter`
   once the epoch is over.
 
+`after_batch_in_workers=True` is for training on the CPU: when the batches stay on the CPU
+(`device` None or a CPU) and `num_workers > 0`, each worker runs `after_batch` on the batches it
+collates, so CPU batch augmentation is shared by the workers (one torch thread each) instead of
+running in the main process, beside the training step, on the cores the workers decode on. With
+an accelerator as `device`, or no workers, the setting changes nothing.
+
 Workers, pinned memory and prefetching are torch's own: the loader hands
 `torch.utils.data.DataLoader` an iterable of whole batches (`batch_size=None`), and worker `w`
 of `k` builds batches `w, w + k, ...`; torch takes them round robin, so batches come out in the
@@ -82,7 +88,8 @@ class _Batches(tud.IterableDataset):
             self.dl._idxs = self.shared_idxs[2 : n + 2].tolist()
         if info is not None:
             _seed_epoch(seed, worker)
-        return self.dl.create_batches(self.dl.sample(worker, n_workers))
+        batches = self.dl.create_batches(self.dl.sample(worker, n_workers))
+        return map(self.dl.after_batch, batches) if self.dl._after_batch_in_workers else batches
 
 
 class _Permutation(Sequence):
@@ -126,7 +133,12 @@ class DataLoader:
     `n` is the number of items per epoch (default `len(dataset)`); `indexed=False` reads the
     dataset by iterating it. `in_memory` forces the in-memory fast path on (True, which also
     accepts a list of columns) or off (False); None chooses it from the dataset's type.
+    `after_batch_in_workers`: run `after_batch` in the workers when batches stay on the CPU
+    (see the module doc).
     """
+
+    # a class default as well as an instance setting: loaders in files exported before the setting existed lack it
+    after_batch_in_workers = False
 
     _methods = [
         "randomize",
@@ -162,6 +174,7 @@ class DataLoader:
         n: int | None = None,
         indexed: bool | None = None,
         in_memory: bool | None = None,
+        after_batch_in_workers: bool = False,
         **kwargs: Any,
     ):
         if kwargs:
@@ -174,6 +187,7 @@ class DataLoader:
         self.timeout, self.persistent_workers = timeout, persistent_workers
         self.device = device
         self.in_memory = in_memory
+        self.after_batch_in_workers = after_batch_in_workers
         self.rng = random.Random()  # replaced at the start of every epoch by `randomize`
         self._idxs: Sequence | None = None
         self._worker_seed = 0  # drawn from `rng` every epoch, for the workers' generators
@@ -229,6 +243,12 @@ class DataLoader:
         """Place batches on `device`; returns self."""
         self.device = device
         return self
+
+    @property
+    def _after_batch_in_workers(self) -> bool:
+        """Whether this epoch's `after_batch` runs in the workers rather than in the main process."""
+        on_cpu = self.device is None or self.device.type == "cpu"
+        return bool(self.after_batch_in_workers and self.num_workers and on_cpu)
 
     @property
     def split_idx(self) -> int | None:
@@ -455,7 +475,8 @@ class DataLoader:
         self._worker_seed = self.rng.getrandbits(62)
         place = self.to_device if self._needs_placing() else None
         # batch transforms run here, in the main process, on the batch already on its device
-        after = self.after_batch if self._is_replaced("after_batch") else None
+        in_workers = self._after_batch_in_workers
+        after = self.after_batch if self._is_replaced("after_batch") and not in_workers else None
         for b in self._from_workers(self._batches()):
             if place is not None:
                 b = place(b)

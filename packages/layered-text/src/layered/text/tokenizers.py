@@ -57,7 +57,23 @@ class SpacyTokenizer:
         return f"SpacyTokenizer({self.lang!r}, {self.special_toks!r})"
 
     def __call__(self, texts: Iterable[str]) -> list[list[str]]:
-        return [[t.text for t in doc] for doc in self.tokenizer.pipe(texts, batch_size=self.buf_sz)]
+        from spacy.attrs import ORTH
+
+        tokenizer = self.tokenizer
+        strings = tokenizer.vocab.strings
+        # Each token's text is its ORTH hash looked up in spaCy's string store (what `Token.text`
+        # does), read as one array per document: this skips making a `Token` object per token.
+        # Most words recur, so their strings are looked up once per call and kept in a dict.
+        known: dict[int, str] = {}
+        out = []
+        for doc in tokenizer.pipe(texts, batch_size=self.buf_sz):
+            hashes = doc.to_array(ORTH).tolist()
+            try:
+                out.append([known[h] for h in hashes])
+            except KeyError:
+                known.update((h, strings[h]) for h in hashes if h not in known)
+                out.append([known[h] for h in hashes])
+        return out
 
     def __getstate__(self) -> dict:
         # spaCy objects are large to pickle; each process makes its own
