@@ -7,7 +7,8 @@ images of a generation DataBlock (`NoiseBlock`, `ImageBlock(PILImageBW)`). `GANL
 trains `basic_generator(32, 1, 64, n_features=16)` against `basic_critic(32, 1, 16)` — the
 non-saturating GAN loss, one critic step per generator step, DCGAN's Adam — for a fixed budget
 of epochs. Then 1,000 generated digits go to the classifier: the figure is the share it labels
-with confidence of at least 0.9. The learner is exported, loaded back and asked to `predict`
+with confidence of at least 0.9, and every digit must get at least 2% of the samples (a
+generator making one blob that the classifier calls 8 would otherwise pass). The learner is exported, loaded back and asked to `predict`
 (one new sample) and `show_results` draws a grid of samples into `gan_output/`. Exits 1 below
 the floor.
 
@@ -49,6 +50,8 @@ from layered.vision.types import PILImageBW
 __all__ = [
     "CONFIDENCE",
     "FLOOR",
+    "MIN_DIGITS",
+    "MIN_DIGIT_SHARE",
     "confident_share",
     "digit_classifier",
     "gan_dataloaders",
@@ -58,6 +61,9 @@ __all__ = [
 
 FLOOR = 0.80  # share of generated digits the classifier must label ...
 CONFIDENCE = 0.9  # ... with at least this probability
+# ... and a generator making one shape only (a blob the classifier calls 8) must not pass:
+MIN_DIGITS = 10  # digits each given to at least
+MIN_DIGIT_SHARE = 0.02  # this share of the samples
 SIZE, NOISE = 32, 64
 
 
@@ -157,6 +163,7 @@ def main() -> None:
         samples = learn.model.generator(torch.randn(args.samples, NOISE))
     share, counts = confident_share(classifier, samples)
     print(f"confidently labelled samples per digit 0-9: {counts}")
+    covered = sum(c >= MIN_DIGIT_SHARE * args.samples for c in counts)
 
     out = Path("gan_output")
     out.mkdir(exist_ok=True)
@@ -168,6 +175,11 @@ def main() -> None:
         image, _, raw = reloaded.predict(0)
     digit = int(classifier(raw[None]).argmax())
     print(f"exported, loaded back, predict -> a {tuple(image.shape)} image the classifier calls {digit}")
+    if covered < MIN_DIGITS:
+        raise SystemExit(
+            f"only {covered} digits have {MIN_DIGIT_SHARE:.0%} of the samples (expected {MIN_DIGITS}): "
+            f"the generator has collapsed onto a few shapes (share labelled confidently: {share:.4f})"
+        )
     check_floor(
         f"gan mnist-5k, {args.epochs} epochs, share of samples labelled with p>={CONFIDENCE}",
         share,
