@@ -29,6 +29,8 @@ types: LabeledBBox PILBase PILImage PILImageBW PILMask TensorBBox TensorImage Te
 unet: DynamicUnet UnetBlock unet_learner
 xresnet: XResNet init_cnn resnext_block se_block se_resnext_block xresnet101 xresnet152 xresnet18 xresnet18_deep xresnet18_deeper xresnet34 xresnet34_deep xresnet34_deeper xresnet50 xresnet50_deep xresnet50_deeper xresnext101 xresnext18 xresnext34 xresnext50 xse_resnet101 xse_resnet152 xse_resnet18 xse_resnet34 xse_resnet50 xse_resnext101 xse_resnext18 xse_resnext34 xse_resnext50
 """
+# subpackages (rooms) whose public names this face also gives
+_ROOMS = ["gan"]
 
-_PUBLIC, __getattr__, __dir__ = lazy_face(__name__, _NAMES)
+_PUBLIC, __getattr__, __dir__ = lazy_face(__name__, _NAMES, _ROOMS)
 __all__ = ["__version__", *_PUBLIC]

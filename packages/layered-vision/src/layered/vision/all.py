@@ -20,6 +20,12 @@ from layered.vision.digits import *
 from layered.vision.drawing import *
 from layered.vision.errors import *
 from layered.vision.fixed_symmetries import *
+from layered.vision.gan.data import *
+from layered.vision.gan.learner import *
+from layered.vision.gan.losses import *
+from layered.vision.gan.models import *
+from layered.vision.gan.switchers import *
+from layered.vision.gan.trainer import *
 from layered.vision.image_io import *
 from layered.vision.interpret import *
 from layered.vision.item_transforms import *
