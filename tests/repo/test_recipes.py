@@ -22,7 +22,7 @@ RECIPES = [
     ("recipe_mnist.py", "vision mnist-5k from scratch, 5 epochs, accuracy", 0.975, True),
     # margins over the same architecture without the pretraining, at equal epochs
     ("recipe_pretrained.py", "vision pretrained minus scratch, mnist-500, 2 epochs, accuracy", 0.05, True),
-    ("recipe_imdb.py", "text imdb-2000 ULMFiT minus no-LM, accuracy", 0.01, True),
+    ("recipe_imdb.py", "text imdb-1000 ULMFiT minus no-LM, accuracy", 0.01, True),
 ]
 
 

@@ -4,6 +4,7 @@
 learn = vision_learner(dls, resnet34, metrics=error_rate)        # torchvision weights from the cache
 learn = vision_learner(dls, xresnet18, pretrained=False)           # trained from scratch
 learn = vision_learner(dls, resnet18, weights="resnet18.pth")      # weights from a file
+learn = vision_learner(dls, "convnext_tiny", pretrained=False)     # any timm architecture (timm extra)
 ```
 What each architecture needs — where to cut it, where to split the body into parameter groups,
 which statistics its pretrained weights expect — is in `model_meta`, keyed by the name of the
