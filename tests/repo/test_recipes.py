@@ -20,6 +20,9 @@ RECIPES = [
     ("recipe_tabular.py", "tabular adult test accuracy", 0.845, True),
     ("recipe_collab.py", "collab movielens-100k validation MSE", 0.83, False),
     ("recipe_mnist.py", "vision mnist-5k from scratch, 5 epochs, accuracy", 0.975, True),
+    # margins over the same architecture without the pretraining, at equal epochs
+    ("recipe_pretrained.py", "vision pretrained minus scratch, mnist-500, 2 epochs, accuracy", 0.05, True),
+    ("recipe_imdb.py", "text imdb-1000 ULMFiT minus no-LM, accuracy", 0.01, True),
 ]
 
 
@@ -36,7 +39,7 @@ def run_recipe(script: str) -> subprocess.CompletedProcess:
 
 def result_value(output: str, name: str) -> float:
     """The number on the recipe's `RESULT <name>: <value>` line."""
-    found = re.search(rf"^RESULT {re.escape(name)}: ([0-9.]+)", output, re.MULTILINE)
+    found = re.search(rf"^RESULT {re.escape(name)}: (-?[0-9.]+)", output, re.MULTILINE)
     assert found, f"no RESULT line for {name!r} in:\n{output[-2000:]}"
     return float(found.group(1))
 
@@ -59,3 +62,8 @@ def test_result_lines_are_read_from_the_output():
     assert result_value(out, "collab movielens-100k validation MSE") == pytest.approx(0.8189)
     with pytest.raises(AssertionError):
         result_value(out, "tabular adult test accuracy")
+    # the margin recipes print a difference, which can be negative
+    out = (
+        "RESULT text imdb-2000 ULMFiT minus no-LM, accuracy: -0.0300 (floor >= 0.01) in 9 s -> BELOW FLOOR\n"
+    )
+    assert result_value(out, "text imdb-2000 ULMFiT minus no-LM, accuracy") == pytest.approx(-0.03)

@@ -18,6 +18,7 @@ from layered.vision.blocks import *
 from layered.vision.dataloaders import *
 from layered.vision.digits import *
 from layered.vision.drawing import *
+from layered.vision.efficientnet_lite import *
 from layered.vision.errors import *
 from layered.vision.fixed_symmetries import *
 from layered.vision.gan.data import *
@@ -34,6 +35,7 @@ from layered.vision.lighting import *
 from layered.vision.normalize import *
 from layered.vision.serving import *
 from layered.vision.show import *
+from layered.vision.timm_body import *
 from layered.vision.torchvision_components import *
 from layered.vision.torchvision_models import *
 from layered.vision.types import *

@@ -4,6 +4,7 @@
 learn = vision_learner(dls, resnet34, metrics=error_rate)        # torchvision weights from the cache
 learn = vision_learner(dls, xresnet18, pretrained=False)           # trained from scratch
 learn = vision_learner(dls, resnet18, weights="resnet18.pth")      # weights from a file
+learn = vision_learner(dls, "convnext_tiny", pretrained=False)     # any timm architecture (timm extra)
 ```
 What each architecture needs — where to cut it, where to split the body into parameter groups,
 which statistics its pretrained weights expect — is in `model_meta`, keyed by the name of the
@@ -29,8 +30,10 @@ from layered.data.normalize import Normalize
 from layered.train.learner import Learner
 from layered.train.nn.hooks import num_features_model
 from layered.train.nn.layers import AdaptiveConcatPool2d, Flatten, LinBnDrop, SigmoidRange
+from layered.vision.efficientnet_lite import efficientnet_lite_state, lite_stats
 from layered.vision.errors import VisionError
 from layered.vision.normalize import ImageNormalize, imagenet_stats
+from layered.vision.timm_body import TimmBody, timm_stats
 from layered.vision.torchvision_models import real_arch
 from layered.vision.types import TensorMask
 from layered.vision.xresnet import init_cnn
@@ -59,12 +62,15 @@ def _densenet_features(model: nn.Module) -> nn.Sequential:
     return nn.Sequential(*model.features, nn.ReLU(inplace=True))
 
 
-def _meta(cut: int | Callable, split: int | None) -> dict:
-    return {"cut": cut, "split": split, "stats": imagenet_stats}
+def _meta(
+    cut: int | Callable, split: int | None, stats: tuple = imagenet_stats, state: Callable | None = None
+) -> dict:
+    return {"cut": cut, "split": split, "stats": stats, "state": state}
 
 
 # cut: the child index (or a function of the model) where the body ends; split: the body child
-# where the second parameter group starts (None: halfway); stats: what the pretrained weights expect.
+# where the second parameter group starts (None: halfway); stats: what the pretrained weights expect;
+# state: a function renaming a published weights file's keys to the model's (None: they match).
 model_meta: dict[str, dict] = {
     **{n: _meta(-2, -2) for n in ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")},
     **{n: _meta(-2, -2) for n in ("resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d")},
@@ -89,6 +95,7 @@ model_meta: dict[str, dict] = {
         for depth in depths
     },
     **{f"xresnet{d}_{x}": _meta(-4, -2) for d in (18, 34, 50) for x in ("deep", "deeper")},
+    "efficientnet_lite0": _meta(-4, None, lite_stats, efficientnet_lite_state),
 }
 
 
@@ -98,9 +105,14 @@ def _arch_name(arch: Callable) -> str:
     return getattr(inner, "__name__", type(inner).__name__)
 
 
-def arch_meta(arch: Callable) -> dict:
-    """`model_meta`'s entry for `arch` (cut, split, stats), or defaults: cut at the last pooling, split halfway."""
-    return model_meta.get(_arch_name(arch), {"cut": None, "split": None, "stats": None})
+def arch_meta(arch: Callable | str) -> dict:
+    """`model_meta`'s entry for `arch` (cut, split, stats), or defaults: cut at the last pooling, split halfway.
+
+    A timm model name gets the statistics of timm's pretrained weights for it.
+    """
+    if isinstance(arch, str):
+        return {"cut": None, "split": None, "stats": timm_stats(arch), "state": None}
+    return model_meta.get(_arch_name(arch), {"cut": None, "split": None, "stats": None, "state": None})
 
 
 def _is_torchvision(arch: Callable) -> bool:
@@ -137,8 +149,8 @@ def _from_cache(arch: Callable, weights: Any) -> nn.Module:
     return getattr(arch, "func", arch)(weights=weights, **getattr(arch, "keywords", {}))
 
 
-def _from_file(model: nn.Module, file: str | Path, name: str) -> nn.Module:
-    """Load the state_dict saved in `file` into `model`, failing with the file's name."""
+def _from_file(model: nn.Module, file: str | Path, name: str, rename: Callable | None = None) -> nn.Module:
+    """Load the state_dict saved in `file` (keys renamed by `rename` when given) into `model`, failing with the file's name."""
     file = Path(file)
     if not file.is_file():
         raise VisionError(f"weights file {file} for {name} does not exist; expected a saved state_dict")
@@ -150,6 +162,8 @@ def _from_file(model: nn.Module, file: str | Path, name: str) -> nn.Module:
         raise VisionError(
             f"weights file {file} holds a {type(state).__name__}; expected a state_dict for {name}"
         )
+    if rename is not None:
+        state = rename(state)
     own = model.state_dict()
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
@@ -180,7 +194,7 @@ def _build(arch: Callable, pretrained: bool, weights: Any) -> nn.Module:
                 "state_dict>, or pretrained=False"
             )
         return _from_cache(arch, weights if weights is not None else _torchvision_weights(arch))
-    return _from_file(arch(weights=None) if tv else arch(), weights, name)
+    return _from_file(arch(weights=None) if tv else arch(), weights, name, arch_meta(arch)["state"])
 
 
 def _has_pool(m: nn.Module) -> bool:
@@ -221,19 +235,24 @@ def _adapt_input(body: nn.Module, n_in: int, pretrained: bool) -> None:
 
 
 def create_body(
-    arch: Callable,
+    arch: Callable | str,
     n_in: int = 3,
     pretrained: bool = True,
     cut: int | Callable | None = None,
     weights: Any = None,
-) -> nn.Sequential:
+) -> nn.Module:
     """The body of `arch` (its layers before the pooling), with `n_in` input channels.
 
-    `arch` builds the model (a torchvision function such as `resnet34`, or `xresnet18`). `cut` is
-    a child index, or a function returning the body; by default `model_meta` says, else the last
-    child holding an adaptive pooling. `weights` is a state_dict file or a torchvision
-    `WeightsEnum` member, used when `pretrained`.
+    `arch` builds the model (a torchvision function such as `resnet34`, or `xresnet18`), or is a
+    timm model name (a `TimmBody`; timm is an optional dependency). `cut` is a child index, or a
+    function returning the body; by default `model_meta` says, else the last child holding an
+    adaptive pooling. `weights` is a state_dict file or a torchvision `WeightsEnum` member, used
+    when `pretrained`.
     """
+    if isinstance(arch, str):
+        if cut is not None:
+            raise VisionError(f"cut={cut!r} given for timm's {arch}: a timm body is cut by timm; drop cut")
+        return TimmBody(arch, n_in=n_in, pretrained=pretrained, weights=weights)
     model = _build(arch, pretrained, weights)
     body = _cut(model, cut if cut is not None else arch_meta(arch)["cut"], _arch_name(arch))
     _adapt_input(body, n_in, pretrained)
@@ -285,7 +304,7 @@ def create_head(
 
 
 def create_vision_model(
-    arch: Callable,
+    arch: Callable | str,
     n_out: int,
     pretrained: bool = True,
     weights: Any = None,
@@ -309,7 +328,7 @@ def create_vision_model(
     body = create_body(arch, n_in=n_in, pretrained=pretrained, cut=cut, weights=weights)
     if custom_head is not None:
         return nn.Sequential(body, custom_head)
-    nf = num_features_model(body)
+    nf = body.num_features if isinstance(body, TimmBody) else num_features_model(body)
     head = create_head(
         nf,
         n_out,
@@ -331,7 +350,8 @@ class BodyHeadSplitter:
     """Three parameter groups: the body up to child `at` (None: halfway), the rest of the body, the head.
 
     The body is the model's `encoder` (a U-Net) or its first child (a vision model); the head is
-    every other parameter. All parameters are returned, frozen or not: freezing works on groups.
+    every other parameter. A body with a `param_groups()` method (a `TimmBody`) gives its own two
+    groups. All parameters are returned, frozen or not: freezing works on groups.
     """
 
     def __init__(self, at: int | None = None):
@@ -339,10 +359,13 @@ class BodyHeadSplitter:
 
     def __call__(self, model: nn.Module) -> list[list[nn.Parameter]]:
         body = model.encoder if hasattr(model, "encoder") else model[0]
-        children = list(body.children())
-        at = len(children) // 2 if self.at is None else self.at
-        parts = [nn.Sequential(*children[:at]), nn.Sequential(*children[at:])]
-        groups = [list(p.parameters()) for p in parts if any(True for _ in p.parameters())]
+        if callable(getattr(body, "param_groups", None)):
+            parts = body.param_groups()
+        else:
+            children = list(body.children())
+            at = len(children) // 2 if self.at is None else self.at
+            parts = [list(nn.Sequential(*c).parameters()) for c in (children[:at], children[at:])]
+        groups = [p for p in parts if p]
         in_body = {id(p) for p in body.parameters()}
         return [*groups, [p for p in model.parameters() if id(p) not in in_body]]
 
@@ -414,7 +437,7 @@ def normalize_dls(dls: Any, stats: tuple) -> bool:
 @delegates(Learner.__init__)
 def vision_learner(
     dls: Any,
-    arch: Callable,
+    arch: Callable | str,
     normalize: bool = True,
     n_out: int | None = None,
     pretrained: bool = True,
