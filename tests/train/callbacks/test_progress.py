@@ -22,3 +22,11 @@ def test_bars_follow_the_fit_and_the_logger_comes_back(capsys):
     with learn.no_bar():
         assert not any(isinstance(cb, ProgressCallback) for cb in learn.cbs)
     assert any(isinstance(cb, ProgressCallback) for cb in learn.cbs)
+
+
+def test_a_fit_that_starts_past_the_first_epoch_shows_its_bars(capsys):
+    dls, _ = linear_task(n_train=64, n_valid=32, bs=32)
+    learn = Learner(dls, nn.Linear(4, 1), loss_func=nn.MSELoss())
+    learn.fit(3, start_epoch=1)  # as a resumed fit does: epochs 1 and 2 only
+    assert len(learn.recorder.values) == 2
+    assert "valid_loss" in capsys.readouterr().out

@@ -28,7 +28,8 @@ class ProgressCallback(Callback):
         # fastprogress takes a fifth of a second to import: it loads with the first fit, not the library
         from fastprogress.fastprogress import master_bar
 
-        self.mbar = master_bar(range(self.learn.epoch, self.n_epoch))
+        self.first_epoch = self.learn.epoch  # a resumed fit starts past 0; the bar counts from there
+        self.mbar = master_bar(range(self.first_epoch, self.n_epoch))
         self._old_logger, self.learn.logger = self.learn.logger, self._write
         self.mbar.on_iter_begin()
 
@@ -36,7 +37,7 @@ class ProgressCallback(Callback):
         self.mbar.write([f"{v:.6f}" if isinstance(v, float) else str(v) for v in row], table=True)
 
     def before_epoch(self):
-        self.mbar.update(self.learn.epoch)
+        self.mbar.update(self.learn.epoch - self.first_epoch)
 
     def before_train(self):
         self._launch()
