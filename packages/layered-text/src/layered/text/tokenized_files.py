@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from layered.core.atomic import atomic_write
 from layered.core.collection import L
+from layered.core.delegation import delegates
 from layered.text.errors import TextError
 from layered.text.tokenize import tokenize_folder
 
@@ -55,18 +55,11 @@ def read_tokens(file: str | Path) -> list[str]:
     return _token_list(value, str(file))
 
 
+@delegates(tokenize_folder, but="path")
 def tokenize_files(
     path: str | Path,
     output_dir: str | Path | None = None,
-    extensions: Sequence[str] = (".txt",),
-    folders: Sequence[str] | None = None,
-    tok: Callable | None = None,
-    rules: Sequence[Callable] | None = None,
-    post_rules: Sequence[Callable] | None = None,
-    encoding: str = "utf8",
-    n_workers: int | None = None,
-    cache_dir: Any = None,
-    progress: bool = True,
+    **kwargs: Any,
 ) -> tuple[L, Counter]:
     """Tokenize the text files under `path` into token files under `output_dir`; returns them and the token counts.
 
@@ -84,9 +77,7 @@ def tokenize_files(
             f"tokenize_files: output_dir {out} is inside the folder of texts {path}; the token files "
             "would mix with the texts. Give a folder outside it"
         )
-    files, toks, counter = tokenize_folder(
-        path, extensions, folders, tok, rules, post_rules, encoding, n_workers, cache_dir, progress
-    )
+    files, toks, counter = tokenize_folder(path, **kwargs)
     written, lengths = [], {}
     for file, tokens in zip(files, toks):
         relative = file.relative_to(path)

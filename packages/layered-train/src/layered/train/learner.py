@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from layered.core.attributes import store_attr
+from layered.core.delegation import delegates
 from layered.core.device import default_device, to_device
 from layered.core.item_errors import short_repr
 from layered.core.registry import register_serializable
@@ -536,30 +537,13 @@ class Learner:
             finder.plot(suggestions=found)
         return SuggestedLRs(**found)
 
-    def bs_find(
-        self,
-        start_bs: int = 8,
-        max_bs: int | None = None,
-        num_it: int = 4,
-        max_memory: int | None = None,
-        min_gain: float = 0.05,
-        patience: int = 1,
-        show_plot: bool = True,
-    ) -> SuggestedBS:
+    @delegates(bs_find)
+    def bs_find(self, **kwargs) -> SuggestedBS:
         """Find a batch size: grow it in powers of two until memory runs out or time per sample stops improving.
 
         The learner is restored afterwards as after `lr_find`; see `layered.train.callbacks.bs_finder`.
         """
-        return bs_find(
-            self,
-            start_bs=start_bs,
-            max_bs=max_bs,
-            num_it=num_it,
-            max_memory=max_memory,
-            min_gain=min_gain,
-            patience=patience,
-            show_plot=show_plot,
-        )
+        return bs_find(self, **kwargs)
 
     # ---- inference ------------------------------------------------------------------------
     def _pred_dl(self, ds_idx: int, dl):
