@@ -14,7 +14,7 @@ from layered.vision.dataloaders import ImageDataLoaders
 from layered.vision.errors import VisionError
 from layered.vision.learner import vision_learner
 from layered.vision.normalize import ImageNormalize
-from layered.vision.timm_body import TimmBody
+from layered.vision.timm_body import TimmBody, timm_state_dict
 
 timm = pytest.importorskip("timm")
 
@@ -134,3 +134,22 @@ def test_bad_names_files_and_a_missing_timm_are_named(dls_factory, tmp_path, mon
     monkeypatch.setitem(sys.modules, "timm", None)  # as if timm were not installed
     with pytest.raises(VisionError, match=r"pip install 'layered-vision\[timm\]'"):
         vision_learner(dls_factory(), "convnext_tiny", pretrained=False)
+
+
+class _Payload:
+    """Unpickling this object would create `marker`: a weights file must never get that far."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_weights_file_holding_code_is_refused_and_never_run(tmp_path):
+    marker = tmp_path / "ran"
+    file = tmp_path / "crafted.pth"
+    torch.save({"conv.weight": _Payload(marker)}, file)
+    with pytest.raises(VisionError, match=r"could not read weights file .*crafted\.pth"):
+        timm_state_dict(file)
+    assert not marker.exists()
