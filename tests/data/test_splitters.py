@@ -296,6 +296,27 @@ def test_train_test_splitter_stratifies_text_labels_and_refuses_missing_ones():
         TrainTestSplitter(0.5, stratify=["a", "b", None, "a"])(range(4))
 
 
+@pytest.mark.parametrize("n_classes", [3, 300])  # per-class draws, and one permutation past 256 classes
+def test_stratified_split_draws_every_class_at_random_with_exact_shares(n_classes):
+    labels = np.repeat(np.arange(n_classes), 10)
+    n = len(labels)
+    splitter = TrainTestSplitter(0.3, train_size=0.4, random_state=5, stratify=labels)
+    train, test = splitter.positions(range(n))
+    assert (np.bincount(labels[test]) == 3).all() and (np.bincount(labels[train]) == 4).all()
+    assert not set(train) & set(test)
+    # random within each class: not each class's first items, and another seed draws others
+    firsts = np.arange(n).reshape(n_classes, 10)[:, :3].ravel()
+    assert not np.array_equal(test, firsts)
+    assert not np.array_equal(
+        TrainTestSplitter(0.3, random_state=6, stratify=labels).positions(range(n))[1], test
+    )
+    # every item of a class is equally likely to be drawn for test: over seeds, each is drawn ~30% of the time (binomial spread)
+    drawn = np.zeros(n)
+    for seed in range(200):
+        drawn[TrainTestSplitter(0.3, random_state=seed, stratify=labels).positions(range(n))[1]] += 1
+    assert drawn.min() / 200 > 0.12 and drawn.max() / 200 < 0.48
+
+
 def test_check_splits_takes_arrays_and_tensors_and_refuses_non_positions():
     check_splits((np.array([0, 2]), torch.tensor([1])), 3)
     with pytest.raises(DataError, match=r"splits 0 and 1 overlap on 1 items, e.g. index 2"):

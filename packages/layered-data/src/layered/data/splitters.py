@@ -345,8 +345,33 @@ def _allocate(counts: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def _stratified(labels: Any, order: np.ndarray, n_test: int, n_train: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per class, the first items of `order` (test, then train), class shares kept; vectorised over items."""
+# up to this many classes, each class draws its own sample; beyond, one permutation of all items is cheaper
+_PER_CLASS_DRAWS = 256
+
+
+def _grouped_by_class(
+    codes: np.ndarray, counts: np.ndarray, wanted: np.ndarray, rng: np.random.Generator | None
+):
+    """Item positions grouped by class code; with `rng`, each class's first `wanted` a random sample of it."""
+    if rng is not None and len(counts) > _PER_CLASS_DRAWS:
+        # one permutation of all items, then a stable regroup: each class in random order
+        order = rng.permutation(len(codes))
+        return order[np.argsort(codes[order], kind="stable")]
+    grouped = np.argsort(codes, kind="stable")  # a radix sort on small integer codes
+    if rng is None:
+        return grouped
+    for start, count, k in zip((np.cumsum(counts) - counts).tolist(), counts.tolist(), wanted.tolist()):
+        # a partial shuffle: only the `k` drawn items cost anything; the rest keep their order
+        picked = rng.choice(count, k, replace=False)
+        rest = np.ones(count, dtype=bool)
+        rest[picked] = False
+        block = grouped[start : start + count]
+        grouped[start : start + count] = np.concatenate([block[picked], block[rest]])
+    return grouped
+
+
+def _stratified(labels: Any, n_test: int, n_train: int, rng: np.random.Generator | None):
+    """Per class, a sample of the items (test, then train; in order without `rng`), class shares kept."""
     values = labels if isinstance(labels, (pd.Series, pd.Index, np.ndarray)) else np.asarray(labels)
     codes, classes = pd.factorize(values, sort=True)
     if (codes < 0).any():
@@ -357,14 +382,15 @@ def _stratified(labels: Any, order: np.ndarray, n_test: int, n_train: int) -> tu
     test_k = _allocate(counts, n_test)
     # train shares come from what each class has left, so no class is asked for more than it has
     train_k = _allocate(counts - test_k, n_train)
-    # items grouped by class, each class in the order of `order` (a stable sort; radix for few classes)
-    keys = codes[order].astype(np.int16 if len(classes) < 2**15 else np.int64)
-    grouped = order[np.argsort(keys, kind="stable")]
+    # when train takes all the rest, only the test items need drawing
+    wanted = np.where(test_k + train_k == counts, test_k, test_k + train_k)
+    small = codes.astype(np.int16 if len(classes) < 2**15 else np.int64)
+    grouped = _grouped_by_class(small, counts, wanted, rng)
     klass = np.repeat(np.arange(len(classes)), counts)
-    rank = np.arange(len(order)) - np.repeat(np.cumsum(counts) - counts, counts)  # position within the class
+    rank = np.arange(len(codes)) - np.repeat(np.cumsum(counts) - counts, counts)  # position within the class
     test = rank < test_k[klass]
     train = ~test & (rank < (test_k + train_k)[klass])
-    return _sorted(grouped[train], len(order)), _sorted(grouped[test], len(order))
+    return _sorted(grouped[train], len(codes)), _sorted(grouped[test], len(codes))
 
 
 def TrainTestSplitter(
@@ -390,7 +416,7 @@ def TrainTestSplitter(
         if stratify is not None:
             if len(stratify) != n:
                 raise DataError(f"TrainTestSplitter: stratify has {len(stratify)} labels for {n} items")
-            return _stratified(stratify, rng.permutation(n) if shuffle else np.arange(n), n_test, n_train)
+            return _stratified(stratify, n_test, n_train, rng if shuffle else None)
         if not shuffle:
             return np.arange(n_test, n_test + n_train), np.arange(n_test)
         test = _mask(rng.choice(n, n_test, replace=False, shuffle=False), n)
