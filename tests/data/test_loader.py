@@ -328,3 +328,26 @@ def test_after_batch_in_workers_keeps_batch_transforms_on_an_accelerator():
     dl = dl.new(after_batch_in_workers=True)
     assert all(b[0].device.type == "meta" for b in dl)
     assert [(os.getpid(), "meta", "meta")] * 2 == _SEEN_BY_AFTER_BATCH
+
+
+def _threads_seen(b):
+    """An after_batch that records how many torch threads it was given."""
+    _SEEN_BY_AFTER_BATCH.append(torch.get_num_threads())
+    return b
+
+
+@pytest.mark.parametrize(
+    ("num_workers", "device", "threads"), [(0, "cpu", 4), (1, "cpu", 3), (2, None, 2), (2, "meta", 4)]
+)
+def test_cpu_batch_transforms_leave_the_workers_their_cores(num_workers, device, threads):
+    before = torch.get_num_threads()
+    torch.set_num_threads(4)
+    try:
+        _SEEN_BY_AFTER_BATCH.clear()
+        dl = DataLoader(Items(8), bs=4, num_workers=num_workers, device=device, after_batch=_threads_seen)
+        assert len(list(dl)) == 2
+        # beside busy workers on the CPU, the rest of the threads; on an accelerator or alone, all of them
+        assert [threads, threads] == _SEEN_BY_AFTER_BATCH
+        assert torch.get_num_threads() == 4  # given back after each batch
+    finally:
+        torch.set_num_threads(before)

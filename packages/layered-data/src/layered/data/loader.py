@@ -12,7 +12,10 @@ Stages, in the order they run for one epoch; each can be replaced by a construct
   (in the workers when `num_workers > 0`);
 - placement and batch transforms, in the main process: `to_device`, then `after_batch` on the
   batch where it now lives (augmentation on the GPU when the device is one); and `after_iter`
-  once the epoch is over.
+  once the epoch is over. When the batches stay on the CPU and workers decode beside them,
+  `after_batch` runs on the torch threads the workers leave free (`torch.get_num_threads()`
+  minus `num_workers`, at least one): more would make its threads and the workers take turns
+  on the same cores, which made two workers slower than none on two cores.
 
 `after_batch_in_workers=True` is for training on the CPU: when the batches stay on the CPU
 (`device` None or a CPU) and `num_workers > 0`, each worker runs `after_batch` on the batches it
@@ -41,7 +44,7 @@ import copy
 import itertools
 import random
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -249,6 +252,11 @@ class DataLoader:
         """Whether this epoch's `after_batch` runs in the workers rather than in the main process."""
         on_cpu = self.device is None or self.device.type == "cpu"
         return bool(self.after_batch_in_workers and self.num_workers and on_cpu)
+
+    @property
+    def _beside_workers_on_cpu(self) -> bool:
+        """Whether the main process's batch transforms share the CPU cores with the workers."""
+        return bool(self.num_workers) and (self.device is None or self.device.type == "cpu")
 
     @property
     def split_idx(self) -> int | None:
@@ -477,6 +485,9 @@ class DataLoader:
         # batch transforms run here, in the main process, on the batch already on its device
         in_workers = self._after_batch_in_workers
         after = self.after_batch if self._is_replaced("after_batch") and not in_workers else None
+        if after is not None and self._beside_workers_on_cpu:
+            # the workers keep their cores busy: torch threads beyond the rest would only contend with them
+            after = _on_threads(after, max(1, torch.get_num_threads() - self.num_workers))
         for b in self._from_workers(self._batches()):
             if place is not None:
                 b = place(b)
@@ -582,6 +593,20 @@ def _stop_workers(loader: tud.DataLoader) -> None:
     if it is not None and hasattr(it, "_shutdown_workers"):
         it._shutdown_workers()
     loader._iterator = None
+
+
+def _on_threads(f: Callable[[Any], Any], n: int) -> Callable[[Any], Any]:
+    """`f`, run with torch on `n` threads (the number it had is given back after each call)."""
+
+    def on_threads(batch: Any) -> Any:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(n)
+        try:
+            return f(batch)
+        finally:
+            torch.set_num_threads(threads)
+
+    return on_threads
 
 
 def _unchanged(batch: Any) -> Any:
