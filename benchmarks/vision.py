@@ -73,8 +73,10 @@ def torchvision_loader(root: Path, out: int, bs: int, workers: int) -> TorchData
     return TorchDataLoader(ds, batch_size=bs, shuffle=True, num_workers=workers, drop_last=True)
 
 
-def layered_loader(root: Path, out: int, bs: int, workers: int, in_workers: bool = False) -> Iterable:
-    """layered's training loader over `root/train`: Resize per item, aug_transforms per batch.
+def layered_loader(
+    root: Path, out: int, bs: int, workers: int, in_workers: bool = False, device: str = "cpu"
+) -> Iterable:
+    """layered's training loader over `root/train`: Resize per item, aug_transforms per batch on `device`.
 
     `in_workers`: the batch transforms run in the workers (`after_batch_in_workers`).
     """
@@ -84,7 +86,7 @@ def layered_loader(root: Path, out: int, bs: int, workers: int, in_workers: bool
         batch_tfms=aug_transforms(),
         bs=bs,
         num_workers=workers,
-        device="cpu",
+        device=device,
         after_batch_in_workers=in_workers,
     )
     return dls.train
