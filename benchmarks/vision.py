@@ -6,8 +6,9 @@ of float32 tensors in [0, 1], with `num_workers` 0 and 2:
   per item, in the workers, decode and resize (PIL); per batch, one resampling for flip +
   perspective warp + rotation + zoom (each drawn per image) and one pass for brightness +
   contrast, run in the main process after placement (the default, meant for an accelerator;
-  here the device is the CPU) or, with `after_batch_in_workers=True`, in the workers (layered's
-  opt-in for training on the CPU; rows "layered, batch tfms in workers");
+  here the device is the CPU, so beside 2 workers they get the torch threads the workers leave
+  free) or, with `after_batch_in_workers=True`, in the workers (layered's opt-in for training on
+  the CPU; rows "layered, batch tfms in workers");
 - torchvision: `ImageFolder` with `v2.Compose([Resize(size), PILToTensor(), RandomHorizontalFlip(),
   RandomAffine(degrees=10, scale=(1, 1.1)), ColorJitter(brightness=0.2, contrast=0.2),
   ToDtype(float32, scale=True)])` per image, and torch's `DataLoader` collating. It does no
