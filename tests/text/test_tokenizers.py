@@ -23,6 +23,56 @@ def test_spacy_tokenizer_keeps_special_tokens_whole():
     assert copy._tokenizer is None and copy(["xxwrep"]) == [["xxwrep"]]
 
 
+class AllSpecialCases(SpacyTokenizer):
+    """`SpacyTokenizer` as it was: every special token given a special case."""
+
+    @property
+    def tokenizer(self):
+        if self._tokenizer is None:
+            import spacy
+            from spacy.symbols import ORTH
+
+            self._tokenizer = spacy.blank(self.lang).tokenizer
+            for t in self.special_toks:
+                self._tokenizer.add_special_case(t, [{ORTH: t}])
+        return self._tokenizer
+
+
+def test_special_tokens_split_alike_without_special_cases():
+    specials = ["xxbos", "xxmaj", "xxup", "<br>", "cannot", "Xx"]
+    around = [
+        "{}",
+        "({}",
+        "{})",
+        "(({}))",
+        "{}'s",
+        "{}.",
+        "'{}'",
+        "{}-foo",
+        "foo-{}",
+        "foo{}",
+        "1{}",
+        "{}1",
+        "e.g.{}",
+        "{}e.g.",
+        "don't{}",
+        "{}:)",
+        ":){}",
+        "$${}",
+        "US${}",
+        "{}%",
+        "#{}",
+        "{}/{}",
+        '"{}"',
+    ]
+    texts = [" ".join(a.format(s, s) for a in around) for s in specials]
+    texts += ["Xx xxmaj (xxmaj) don't <br> cannot xxup... xxbos!"]
+    lean, full = SpacyTokenizer(special_toks=specials), AllSpecialCases(special_toks=specials)
+    assert lean(texts) == full(texts)
+    assert len(lean.tokenizer.rules) == len(full.tokenizer.rules) - 3  # xxbos, xxmaj, xxup need none
+    assert lean(["(xxmaj) <br> Xx cannot"]) == [["(", "xxmaj", ")", "<br>", "Xx", "cannot"]]
+
+
 def test_spacy_tokenizer_names_an_unknown_language():
     with pytest.raises(TextError, match="no language 'qq'"):
         SpacyTokenizer("qq")(["x"])

@@ -23,6 +23,26 @@ from layered.text.rules import SPECIAL_TOKENS, UNK
 __all__ = ["SentencePieceTokenizer", "SpacyTokenizer"]
 
 
+def _kept_whole(tokenizer: Any, token: str) -> bool:
+    """Whether spaCy's `tokenizer` keeps `token` whole wherever it appears, without a special case.
+
+    A special case costs speed: once a text meets one, spaCy stops caching how it split the rest of
+    that text's words (it marks the whole text), and the rules put `xxmaj` near the start of most
+    texts. A word of lower-case ASCII letters that no prefix, suffix or infix pattern matches and
+    that is no rule of spaCy's own is split the same way with or without one (spaCy itself does not
+    give such special cases to its matcher), so it gets none.
+    """
+    return (
+        token.isascii()
+        and token.isalpha()
+        and token.islower()
+        and token not in tokenizer.rules
+        and not tokenizer.find_prefix(token)
+        and not tokenizer.find_suffix(token)
+        and not tokenizer.find_infix(token)
+    )
+
+
 @register_serializable
 class SpacyTokenizer:
     """Words and punctuation by spaCy's rule-based tokenizer for `lang` (`spacy.blank`: no model download).
@@ -47,7 +67,8 @@ class SpacyTokenizer:
             except Exception as e:  # spaCy raises its own ImportError/ValueError kinds for a bad code
                 raise TextError(f"SpacyTokenizer: spaCy has no language {self.lang!r} ({e})") from e
             for t in self.special_toks:
-                tokenizer.add_special_case(t, [{ORTH: t}])
+                if not _kept_whole(tokenizer, t):
+                    tokenizer.add_special_case(t, [{ORTH: t}])
             self._tokenizer = tokenizer
         return self._tokenizer
 
