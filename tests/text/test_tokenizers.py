@@ -73,6 +73,30 @@ def test_special_tokens_split_alike_without_special_cases():
     assert lean(["(xxmaj) <br> Xx cannot"]) == [["(", "xxmaj", ")", "<br>", "Xx", "cannot"]]
 
 
+class Unlearned(SpacyTokenizer):
+    """`SpacyTokenizer` without `_learn`: spaCy caches word splits only as it meets them in texts."""
+
+    def _learn(self, tokenizer, texts):
+        pass
+
+
+def test_learned_word_splits_give_the_same_tokens():
+    texts = [
+        "Don't stop: e.g. the (cannot) case's 'quoted' words, again and again... don't STOP!",
+        "  two  spaces\tand\ttabs\n\nnew lines,  'again'  (again)  e.g.  ",
+        "naïve café’s — “quotes” 🙂🙂 U.S.A. $5.00 10km C++ <br /> http://x.org/a?b=c x@y.com",
+        "",
+        "xxbos xxmaj (xxmaj) xxup's don't xxrep 4 !",
+    ] * 3
+    lean, plain = SpacyTokenizer(), Unlearned()
+    assert lean(texts) == plain(texts) == plain(texts)
+    assert {"Don't", "(cannot)", "case's", "café’s", "10km"} <= lean._learned
+    capped = SpacyTokenizer()
+    capped.tokenizer.max_cache_size = 5
+    assert capped(texts) == lean(texts) and len(capped._learned) == 5  # learning stops at spaCy's cache size
+    assert pickle.loads(pickle.dumps(lean))._learned == set()
+
+
 def test_spacy_tokenizer_names_an_unknown_language():
     with pytest.raises(TextError, match="no language 'qq'"):
         SpacyTokenizer("qq")(["x"])
