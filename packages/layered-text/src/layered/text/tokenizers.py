@@ -47,7 +47,9 @@ def _kept_whole(tokenizer: Any, token: str) -> bool:
 class SpacyTokenizer:
     """Words and punctuation by spaCy's rule-based tokenizer for `lang` (`spacy.blank`: no model download).
 
-    The special tokens are kept whole; `buf_sz` texts are handed to spaCy at a time.
+    The special tokens are kept whole; `buf_sz` texts are handed to spaCy at a time. The tokens
+    are spaCy's; each new word is first tokenized alone, once, so that spaCy caches its split
+    (see `_learn`), which roughly halves the time on running prose.
     """
 
     def __init__(self, lang: str = "en", special_toks: Sequence[str] | None = None, buf_sz: int = 5000):
