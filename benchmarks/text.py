@@ -132,8 +132,9 @@ def worker_rows(texts: list[str], n_words: int, repeats: int, ours: SpacyTokeniz
         total = cpu2[0] + cpu2[1]
         notes.append(
             f"CPU seconds, {kind} tokenizer: 1 process {cpu1[0]:.2f}; 2 processes: this one {cpu2[0]:.2f} + "
-            f"the worker {cpu2[1]:.2f} = {total:.2f} ({total / cpu1[0]:.2f}× the work of 1), which on two "
-            f"otherwise idle cores bounds the speed-up at {cpu1[0] / max(cpu2[0], cpu2[1], total / 2):.2f}×."
+            f"the worker {cpu2[1]:.2f} = {total:.2f} ({total / cpu1[0]:.2f}× the work of 1). The chunks go "
+            "to whichever process is free, so on two otherwise idle cores the speed-up is at most "
+            f"{cpu1[0] / (total / 2):.2f}×."
         )
     return rows, t["reused", 2], notes
 

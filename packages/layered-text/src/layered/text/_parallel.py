@@ -143,20 +143,18 @@ class _Packed:
     def add(self, docs: list) -> None:
         """Append the token lists `docs`."""
         if self.index is not None:
-            index, ids, n_before = self.index, self.ids, len(self.lengths)
+            index = self.index
             try:
-                for d in docs:
-                    for t in d:
-                        i = index.get(t)
-                        if i is None:
-                            if type(t) is not str:
-                                raise TypeError
-                            i = index[t] = len(index)
-                        ids.append(i)
-                    self.lengths.append(len(d))
+                flat = list(itertools.chain.from_iterable(docs))
+                for t in dict.fromkeys(flat):  # the distinct tokens, at C speed
+                    if t not in index:
+                        if type(t) is not str:
+                            raise TypeError
+                        index[t] = len(index)
+                self.ids.extend(map(index.__getitem__, flat))
+                self.lengths += map(len, docs)
                 return
-            except TypeError:  # a token that is not a string (or not hashable)
-                del self.lengths[n_before:]  # `docs` may be partly added: all of it is added below
+            except TypeError:  # a token that is not a string (or not hashable): from here on, lists
                 self.docs = self.unpack()
                 self.index = None
         self.docs += docs
