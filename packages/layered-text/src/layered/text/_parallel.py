@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from layered.core.atomic import atomic_write
-from layered.core.item_errors import note_batch_error, note_item_error
+from layered.core.item_errors import mark_step, note_batch_error, note_item_error
 from layered.text.errors import TextError
 
-__all__ = ["cached", "default_workers", "digest", "prepare", "run_tokenizer", "settings_key"]
+__all__ = ["cached", "default_workers", "digest", "prepare", "run_tokenizer", "settings_key", "tokenize_one"]
 
 # below this many texts per worker, starting processes costs more than it saves
 _MIN_TEXTS_PER_WORKER = 1000
@@ -90,25 +90,36 @@ def _tokenize(
     tok: Callable,
     rules: Sequence[Callable],
     post_rules: Sequence[Callable],
+    name_items: bool = True,
 ) -> list:
     """The token lists of `texts`, items `start`, `start + 1`, ... of the whole run.
 
     An exception gets a note naming the text and the rule that raised it (the chunk's texts when
-    the tokenizer raised).
+    the tokenizer raised); with `name_items=False` it only records the rule, for the note of a
+    pipeline that knows the item better.
     """
+
+    def name(e: Exception, i: int | None, step: str) -> None:
+        if not name_items:
+            mark_step(e, step)
+        elif i is None:
+            note_batch_error(e, list(range(start, start + len(texts))), step)
+        else:
+            note_item_error(e, start + i, texts[i], step)
+
     prepared = []
     for i, t in enumerate(texts):
         try:
             for r in rules:
                 t = r(t)
         except Exception as e:
-            note_item_error(e, start + i, texts[i], f"the text rule {_name(r)}")
+            name(e, i, f"the text rule {_name(r)}")
             raise
         prepared.append(t)
     try:
         docs = list(tok(prepared))
     except Exception as e:
-        note_batch_error(e, list(range(start, start + len(texts))), f"the tokenizer {_name(tok)}")
+        name(e, None, f"the tokenizer {_name(tok)}")
         raise
     if len(docs) != len(texts):
         raise TextError(f"the tokenizer {_name(tok)} returned {len(docs)} token lists for {len(texts)} texts")
@@ -119,10 +130,15 @@ def _tokenize(
             for r in post_rules:
                 toks = r(toks)
         except Exception as e:
-            note_item_error(e, start + i, texts[i], f"the post rule {_name(r)}")
+            name(e, i, f"the post rule {_name(r)}")
             raise
         out.append(toks)
     return out
+
+
+def tokenize_one(text: str, tok: Callable, rules: Sequence[Callable], post_rules: Sequence[Callable]) -> list:
+    """The tokens of one `text`, in this process; an exception records the failing rule for its pipeline's note."""
+    return _tokenize([text], 0, tok, rules, post_rules, name_items=False)[0]
 
 
 class _Packed:
