@@ -4,18 +4,23 @@ Corpus: 5,000 documents of ~200 words cut from the English prose of Python's own
 (`pydoc_data.topics`, shipped with CPython), repeated as needed.
 (a) one core: layered's spaCy path (`SpacyTokenizer`, and `tokenize_texts` with the default
     rules) vs spaCy's tokenizer called directly in a loop, and through its `pipe`;
-(b) `tokenize_texts` with 2 worker processes vs 1 (target ≥1.7×), and against fastai's
-    `tokenize_texts` with its default rules on 2 workers (target ≥3× its documents/s; fastai is
-    measured only where it is installed, once: it is slow; `pip install fastai` into the dev
-    environment adds the row);
+(b) `tokenize_texts` with the default rules in 0, 1 and 2 processes, side by side (target: 2 ≥1.7×
+    1), twice: reusing one `SpacyTokenizer` (warm: spaCy caches the words it has seen) and as
+    `tokenize_texts(texts)` / `tokenize_df(df, col)` run it by default, with a new tokenizer per
+    call (cold); then the CPU seconds of this process and of the workers; and fastai's
+    `tokenize_texts` with its default rules on 2 workers (target: layered ≥3× its documents/s;
+    fastai is measured only where it is installed, once: it is slow; `pip install fastai` into the
+    dev environment adds the row);
 (c) LMDataLoader batches per second (bs=64, seq_len=72) over the numericalized corpus;
 (d) SentencePiece: training (vocab 8,000, unigram) and encoding time.
-Run: python benchmarks/text.py [--repeats N] [--docs N] [--no-fastai]
+Run: python benchmarks/text.py [--repeats N] [--docs N] [--no-fastai] [--workers-only]
+(`--workers-only`: section (b) alone.)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -92,16 +97,70 @@ def cpu_seconds(f) -> tuple[float, float]:
     return used(resource.RUSAGE_SELF) - start[0], used(resource.RUSAGE_CHILDREN) - start[1]
 
 
+def worker_rows(texts: list[str], n_words: int, repeats: int, ours: SpacyTokenizer) -> tuple[list, float]:
+    """Section (b): rows of docs/s in 0, 1 and 2 processes (warm and cold tokenizer), and 2 processes' seconds."""
+
+    def layered(n_workers, tok):
+        return lambda: tokenize_texts(texts, tok=tok, n_workers=n_workers, progress=False)
+
+    cases = {}
+    for kind, tok in (("reused", ours), ("new", None)):
+        for n in (0, 1, 2):
+            cases[kind, n] = layered(n, tok)
+    t = interleaved(cases, repeats)
+    rows = []
+    for kind, label in (
+        ("reused", "one SpacyTokenizer reused (warm)"),
+        ("new", "defaults: a new SpacyTokenizer per call (cold)"),
+    ):
+        for n in (0, 1, 2):
+            secs = t[kind, n]
+            speedup = t[kind, 1] / secs
+            rows.append(
+                [
+                    f"(b) tokenize_texts, default rules, {label}, n_workers={n}",
+                    fmt_time(secs),
+                    f"{len(texts) / secs:,.0f} docs/s ({n_words / secs:,.0f} words/s)",
+                    f"{speedup:.2f}× n_workers=1",
+                    "≥1.70×" if n == 2 else "—",
+                    ("pass" if speedup >= 1.7 else "FAIL") if n == 2 else "—",
+                ]
+            )
+    notes = []
+    for kind, tok in (("reused", ours), ("new", None)):
+        cpu1, cpu2 = cpu_seconds(layered(1, tok)), cpu_seconds(layered(2, tok))
+        total = cpu2[0] + cpu2[1]
+        notes.append(
+            f"CPU seconds, {kind} tokenizer: 1 process {cpu1[0]:.2f}; 2 processes: this one {cpu2[0]:.2f} + "
+            f"the worker {cpu2[1]:.2f} = {total:.2f} ({total / cpu1[0]:.2f}× the work of 1). The chunks go "
+            "to whichever process is free, so on two otherwise idle cores the speed-up is at most "
+            f"{cpu1[0] / (total / 2):.2f}×."
+        )
+    return rows, t["reused", 2], notes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--docs", type=int, default=5000)
     parser.add_argument("--no-fastai", action="store_true", help="skip the fastai comparison")
+    parser.add_argument("--workers-only", action="store_true", help="run section (b) alone")
     args = parser.parse_args()
     texts = corpus(args.docs)
     n_words = sum(len(t.split()) for t in texts)
     tokenizer = spacy.blank("en").tokenizer
     ours = SpacyTokenizer()
+    header = (
+        f"{len(texts):,} docs, {n_words:,} words, spaCy {spacy.__version__}, torch {torch.__version__}, "
+        f"median of {args.repeats}, load average {os.getloadavg()[0]:.2f} at the start"
+    )
+    columns = ["case", "time", "words/s", "ratio", "target", "verdict"]
+    if args.workers_only:
+        rows, _, notes = worker_rows(texts, n_words, args.repeats, ours)
+        print(header + f", {os.getloadavg()[0]:.2f} at the end\n")
+        print_table(columns, rows)
+        print("\n" + "\n".join(notes))
+        return
 
     def direct_loop():
         return [[t.text for t in tokenizer(x)] for x in texts]
@@ -109,9 +168,9 @@ def main() -> None:
     def direct_pipe():
         return [[t.text for t in doc] for doc in tokenizer.pipe(texts, batch_size=1000)]
 
-    def layered(n_workers, rules=None):
+    def layered(rules=None):
         return lambda: tokenize_texts(
-            texts, tok=ours, rules=rules, post_rules=[], n_workers=n_workers, progress=False
+            texts, tok=ours, rules=rules, post_rules=[], n_workers=1, progress=False
         )
 
     t = interleaved(
@@ -119,13 +178,11 @@ def main() -> None:
             "loop": direct_loop,
             "pipe": direct_pipe,
             "tok": lambda: ours(texts),
-            "no_rules": layered(1, rules=[]),
-            "rules": layered(1),
+            "no_rules": layered(rules=[]),
+            "rules": layered(),
         },
         args.repeats,
     )
-    t2 = interleaved({"1": layered(1), "2": layered(2)}, args.repeats)
-    cpu1, cpu2 = cpu_seconds(layered(1)), cpu_seconds(layered(2))
     loop = t["loop"]
     rows = [
         [
@@ -169,17 +226,8 @@ def main() -> None:
             "—",
         ]
     )
-    speedup = t2["1"] / t2["2"]
-    rows.append(
-        [
-            "(b) tokenize_texts, default rules, 2 processes",
-            fmt_time(t2["2"]),
-            f"{n_words / t2['2']:,.0f}",
-            f"{speedup:.2f}× faster than 1",
-            "≥1.70× faster",
-            "pass" if speedup >= 1.7 else "FAIL",
-        ]
-    )
+    worker_table, two, notes = worker_rows(texts, n_words, args.repeats, ours)
+    rows += worker_table
     fastai = None if args.no_fastai else fastai_seconds(texts)
     if fastai is not None:
         rows.append(
@@ -187,10 +235,10 @@ def main() -> None:
                 "(b) fastai tokenize_texts, default rules, 2 processes",
                 fmt_time(fastai),
                 f"{n_words / fastai:,.0f}",
-                f"layered {fastai / t2['2']:.2f}× its docs/s ({len(texts) / fastai:,.0f} vs "
-                f"{len(texts) / t2['2']:,.0f})",
+                f"layered {fastai / two:.2f}× its docs/s ({len(texts) / fastai:,.0f} vs "
+                f"{len(texts) / two:,.0f})",
                 "≥3.00×",
-                "pass" if fastai / t2["2"] >= 3 else "FAIL",
+                "pass" if fastai / two >= 3 else "FAIL",
             ]
         )
 
@@ -220,18 +268,9 @@ def main() -> None:
     rows.append(["(d) SentencePiece training, vocab 8,000, unigram", fmt_time(t_train), "—", "—", "—", "—"])
     rows.append(["(d) SentencePiece encoding", fmt_time(t_enc), f"{n_words / t_enc:,.0f}", "—", "—", "—"])
 
-    print(
-        f"{len(texts):,} docs, {n_words:,} words ({n_tokens:,} tokens), spaCy {spacy.__version__}, "
-        f"torch {torch.__version__}, median of {args.repeats}\n"
-    )
-    print_table(["case", "time", "words/s", "ratio", "target", "verdict"], rows)
-    print(
-        f"\nCPU seconds of tokenize_texts with the default rules: 1 process {cpu1[0]:.2f}; 2 processes: "
-        f"main {cpu2[0]:.2f} + workers {cpu2[1]:.2f}. On two otherwise idle cores that bounds the "
-        f"speed-up of 2 processes over 1 at {cpu1[0] / (cpu2[0] + cpu2[1] / 2):.2f}× (main's work "
-        "not overlapped, the workers' split evenly); wall-clock ratios on a shared machine are lower "
-        "when other jobs hold the cores."
-    )
+    print(header + f", {os.getloadavg()[0]:.2f} at the end ({n_tokens:,} tokens)\n")
+    print_table(columns, rows)
+    print("\n" + "\n".join(notes))
 
 
 if __name__ == "__main__":

@@ -82,3 +82,23 @@ def test_bytes_are_decoded_and_broken_text_is_named():
         tok("a \ud800 b")
     with pytest.raises(TextError, match="3 bytes are not utf8 text"):
         tok(b"a\xffb")
+
+
+def fail_on_boom(t):
+    """A text rule that fails on one text."""
+    if "boom" in t:
+        raise ValueError("no boom")
+    return t
+
+
+def test_a_failing_rule_is_named_in_the_pipelines_note_with_the_items_index():
+    from layered.data.tfmd_lists import TfmdLists
+
+    tok = Tokenizer(split_texts, rules=[fail_on_boom], post_rules=[], n_workers=0)
+    tls = TfmdLists(["fine", "still fine", "a boom"], [tok], do_setup=False)  # items encoded one by one
+    assert tls[1] == ["still", "fine"]
+    with pytest.raises(ValueError, match="no boom") as info:
+        tls[2]
+    assert len(info.value.__notes__) == 1  # the pipeline's, not "item 0" of a one-text call
+    assert info.value.__notes__[0].startswith("layered: item 2 ('a boom') failed in TfmdLists")
+    assert "at the text rule" in info.value.__notes__[0] and "fail_on_boom" in info.value.__notes__[0]

@@ -23,6 +23,80 @@ def test_spacy_tokenizer_keeps_special_tokens_whole():
     assert copy._tokenizer is None and copy(["xxwrep"]) == [["xxwrep"]]
 
 
+class AllSpecialCases(SpacyTokenizer):
+    """`SpacyTokenizer` as it was: every special token given a special case."""
+
+    @property
+    def tokenizer(self):
+        if self._tokenizer is None:
+            import spacy
+            from spacy.symbols import ORTH
+
+            self._tokenizer = spacy.blank(self.lang).tokenizer
+            for t in self.special_toks:
+                self._tokenizer.add_special_case(t, [{ORTH: t}])
+        return self._tokenizer
+
+
+def test_special_tokens_split_alike_without_special_cases():
+    specials = ["xxbos", "xxmaj", "xxup", "<br>", "cannot", "Xx"]
+    around = [
+        "{}",
+        "({}",
+        "{})",
+        "(({}))",
+        "{}'s",
+        "{}.",
+        "'{}'",
+        "{}-foo",
+        "foo-{}",
+        "foo{}",
+        "1{}",
+        "{}1",
+        "e.g.{}",
+        "{}e.g.",
+        "don't{}",
+        "{}:)",
+        ":){}",
+        "$${}",
+        "US${}",
+        "{}%",
+        "#{}",
+        "{}/{}",
+        '"{}"',
+    ]
+    texts = [" ".join(a.format(s, s) for a in around) for s in specials]
+    texts += ["Xx xxmaj (xxmaj) don't <br> cannot xxup... xxbos!"]
+    lean, full = SpacyTokenizer(special_toks=specials), AllSpecialCases(special_toks=specials)
+    assert lean(texts) == full(texts)
+    assert len(lean.tokenizer.rules) == len(full.tokenizer.rules) - 3  # xxbos, xxmaj, xxup need none
+    assert lean(["(xxmaj) <br> Xx cannot"]) == [["(", "xxmaj", ")", "<br>", "Xx", "cannot"]]
+
+
+class Unlearned(SpacyTokenizer):
+    """`SpacyTokenizer` without `_learn`: spaCy caches word splits only as it meets them in texts."""
+
+    def _learn(self, tokenizer, texts):
+        pass
+
+
+def test_learned_word_splits_give_the_same_tokens():
+    texts = [
+        "Don't stop: e.g. the (cannot) case's 'quoted' words, again and again... don't STOP!",
+        "  two  spaces\tand\ttabs\n\nnew lines,  'again'  (again)  e.g.  ",
+        "naïve café’s — “quotes” 🙂🙂 U.S.A. $5.00 10km C++ <br /> http://x.org/a?b=c x@y.com",
+        "",
+        "xxbos xxmaj (xxmaj) xxup's don't xxrep 4 !",
+    ] * 3
+    lean, plain = SpacyTokenizer(), Unlearned()
+    assert lean(texts) == plain(texts) == plain(texts)
+    assert {"Don't", "(cannot)", "case's", "café’s", "10km"} <= lean._learned
+    capped = SpacyTokenizer()
+    capped.tokenizer.max_cache_size = 5
+    assert capped(texts) == lean(texts) and len(capped._learned) == 5  # learning stops at spaCy's cache size
+    assert pickle.loads(pickle.dumps(lean))._learned == set()
+
+
 def test_spacy_tokenizer_names_an_unknown_language():
     with pytest.raises(TextError, match="no language 'qq'"):
         SpacyTokenizer("qq")(["x"])

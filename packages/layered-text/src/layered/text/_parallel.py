@@ -4,39 +4,44 @@ A tokenizer here is any callable mapping a list of texts to an iterable of token
 also have `setup(texts)` (trained on the prepared texts before use, e.g. SentencePiece) and a
 `cache_key` string naming its settings.
 
-Workers are processes of multiprocessing's default start method. Only picklable, module-level
-objects cross to them (the tokenizer and rules go once, at worker start), so the same code runs
-under `spawn`; the tokenizer and rules are checked to pickle before any worker starts.
+With `n_workers` k > 1 the main process and k - 1 worker processes share the texts, chunk by
+chunk: the workers take chunks from the front, the main process from the back, until they meet;
+each worker then sends all its tokens back in one message. On Linux the workers are forked after
+the main process has built the tokenizer on the first text, so they start with it ready (spaCy's
+tokenizer costs a fraction of a second to build); elsewhere they are started by multiprocessing's
+default method and get the tokenizer and rules pickled. The tokenizer and rules are checked to
+pickle either way, so code that runs on Linux also runs under `spawn`.
 """
 
 from __future__ import annotations
 
+import array
 import hashlib
 import itertools
 import json
+import multiprocessing
 import os
 import pickle
+import sys
+import traceback
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from layered.core.atomic import atomic_write
+from layered.core.item_errors import mark_step, note_batch_error, note_item_error
 from layered.text.errors import TextError
 
-__all__ = ["cached", "default_workers", "digest", "prepare", "run_tokenizer", "settings_key"]
+__all__ = ["cached", "default_workers", "digest", "prepare", "run_tokenizer", "settings_key", "tokenize_one"]
 
 # below this many texts per worker, starting processes costs more than it saves
 _MIN_TEXTS_PER_WORKER = 1000
-_CHUNKS_PER_WORKER = 4
+# chunks per process: more balance the processes' ends better, each costs a lock and a little
+# bookkeeping; a chunk of `_MAX_CHUNK` texts takes a few tenths of a second
+_CHUNKS_PER_WORKER = 16
+_MAX_CHUNK = 1000
 _CACHE_VERSION = "layered-text-tokens-1"
-# A worker sends its token lists back as one string, the tokens joined by this separator, and
-# the number of tokens of each text: one long string pickles at memory speed, where a million
-# short ones cost the main process more time to unpickle than the workers save.
-_SEPARATOR = "\x00"
-
-_worker: tuple | None = None  # (tok, rules, post_rules) inside a worker process
 
 
 def default_workers(n_texts: int) -> int:
@@ -80,47 +85,117 @@ def prepare(texts: Iterable[str], rules: Sequence[Callable]) -> list[str]:
 
 
 def _tokenize(
-    texts: list[str], tok: Callable, rules: Sequence[Callable], post_rules: Sequence[Callable]
+    texts: Sequence[str],
+    start: int,
+    tok: Callable,
+    rules: Sequence[Callable],
+    post_rules: Sequence[Callable],
+    name_items: bool = True,
 ) -> list:
+    """The token lists of `texts`, items `start`, `start + 1`, ... of the whole run.
+
+    An exception gets a note naming the text and the rule that raised it (the chunk's texts when
+    the tokenizer raised); with `name_items=False` it only records the rule, for the note of a
+    pipeline that knows the item better.
+    """
+
+    def name(e: Exception, i: int | None, step: str) -> None:
+        if not name_items:
+            mark_step(e, step)
+        elif i is None:
+            note_batch_error(e, list(range(start, start + len(texts))), step)
+        else:
+            note_item_error(e, start + i, texts[i], step)
+
+    prepared = []
+    for i, t in enumerate(texts):
+        try:
+            for r in rules:
+                t = r(t)
+        except Exception as e:
+            name(e, i, f"the text rule {_name(r)}")
+            raise
+        prepared.append(t)
+    try:
+        docs = list(tok(prepared))
+    except Exception as e:
+        name(e, None, f"the tokenizer {_name(tok)}")
+        raise
+    if len(docs) != len(texts):
+        raise TextError(f"the tokenizer {_name(tok)} returned {len(docs)} token lists for {len(texts)} texts")
     out = []
-    for toks in tok(prepare(texts, rules)):
+    for i, toks in enumerate(docs):
         toks = list(toks)
-        for r in post_rules:
-            toks = r(toks)
+        try:
+            for r in post_rules:
+                toks = r(toks)
+        except Exception as e:
+            name(e, i, f"the post rule {_name(r)}")
+            raise
         out.append(toks)
-    if len(out) != len(texts):
-        raise TextError(f"the tokenizer {_name(tok)} returned {len(out)} token lists for {len(texts)} texts")
     return out
 
 
-def _init_worker(tok: Callable, rules: Sequence[Callable], post_rules: Sequence[Callable]) -> None:
-    global _worker
-    _worker = (tok, rules, post_rules)
+def tokenize_one(text: str, tok: Callable, rules: Sequence[Callable], post_rules: Sequence[Callable]) -> list:
+    """The tokens of one `text`, in this process; an exception records the failing rule for its pipeline's note."""
+    return _tokenize([text], 0, tok, rules, post_rules, name_items=False)[0]
 
 
-def _work(texts: list[str]) -> tuple[str, list[int]] | list:
-    return _pack(_tokenize(texts, *_worker))
+class _Packed:
+    """Token lists gathered in a worker to send back: each distinct string once, each token as its index.
 
-
-def _pack(docs: list) -> tuple[str, list[int]] | list:
-    """(the tokens of `docs` joined by `_SEPARATOR`, each doc's token count), or `docs` itself.
-
-    `docs` comes back unchanged when its tokens are not all strings or one holds the separator.
+    One list of distinct strings and one array of integers pickle and unpickle at memory speed,
+    where a million short strings would cost the main process more to unpickle than the worker
+    saved; and the main process rebuilds the lists with one string object per distinct token, as
+    the in-process path gives. Tokens that are not all strings travel as the lists themselves.
     """
-    lengths = [len(d) for d in docs]
-    try:
-        joined = _SEPARATOR.join(itertools.chain.from_iterable(docs))
-    except TypeError:
-        return docs
-    return (joined, lengths) if joined.count(_SEPARATOR) == sum(lengths) - 1 else docs
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] | None = {}
+        self.ids = array.array("I")  # C unsigned ints: numpy's uintc
+        self.lengths: list[int] = []
+        self.docs: list = []  # the lists themselves, once a token is not a string
+
+    def add(self, docs: list) -> None:
+        """Append the token lists `docs`."""
+        if self.index is not None:
+            index = self.index
+            try:
+                flat = list(itertools.chain.from_iterable(docs))
+                for t in dict.fromkeys(flat):  # the distinct tokens, at C speed
+                    if t not in index:
+                        if type(t) is not str:
+                            raise TypeError
+                        index[t] = len(index)
+                self.ids.extend(map(index.__getitem__, flat))
+                self.lengths += map(len, docs)
+                return
+            except TypeError:  # a token that is not a string (or not hashable): from here on, lists
+                self.docs = self.unpack()
+                self.index = None
+        self.docs += docs
+
+    def pack(self) -> tuple:
+        """What is sent: (distinct strings, their indices as bytes, tokens per list) or (the lists,)."""
+        if self.index is None:
+            return (self.docs,)
+        return list(self.index), self.ids.tobytes(), self.lengths
+
+    def unpack(self) -> list:
+        """The token lists added so far."""
+        return _unpack(self.pack())
 
 
-def _unpack(packed: tuple[str, list[int]] | list) -> list:
-    """The token lists `_pack` packed."""
-    if isinstance(packed, list):
-        return packed
-    joined, lengths = packed
-    flat = joined.split(_SEPARATOR)
+def _unpack(packed: tuple) -> list:
+    """The token lists that `_Packed.pack` describes."""
+    import numpy as np
+
+    if len(packed) == 1:
+        return packed[0]
+    vocab, ids, lengths = packed
+    strings = np.empty(len(vocab), dtype=object)
+    strings[:] = vocab
+    flat = strings[np.frombuffer(ids, dtype=np.uintc)].tolist()
     ends = list(itertools.accumulate(lengths))
     return [flat[a:b] for a, b in zip([0, *ends[:-1]], ends)]
 
@@ -136,9 +211,112 @@ def _check_picklable(tok: Any, rules: Sequence, post_rules: Sequence) -> None:
             ) from e
 
 
-def _chunks(texts: list[str], n: int) -> list[list[str]]:
-    size = max(1, -(-len(texts) // n))
-    return [texts[i : i + size] for i in range(0, len(texts), size)]
+def _chunks(texts: list[str], n_workers: int) -> list[tuple[int, list[str]]]:
+    """(start, texts) pieces: the first text alone, then about `_CHUNKS_PER_WORKER` per process."""
+    size = max(1, min(_MAX_CHUNK, -(-(len(texts) - 1) // (n_workers * _CHUNKS_PER_WORKER))))
+    return [(0, texts[:1])] + [(i, texts[i : i + size]) for i in range(1, len(texts), size)]
+
+
+def _context() -> Any:
+    """multiprocessing's 'fork' context on Linux (workers inherit the ready tokenizer), its default elsewhere."""
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+def _take(bounds: Any, from_back: bool) -> int | None:
+    """The next chunk to do (workers take from the front, the main process from the back), or None."""
+    with bounds.get_lock():
+        lo, hi = bounds[0], bounds[1]
+        if lo >= hi:
+            return None
+        if from_back:
+            bounds[1] = hi - 1
+            return hi - 1
+        bounds[0] = lo + 1
+        return lo
+
+
+class _WorkerTraceback(Exception):
+    """The traceback of an exception raised in a worker process (set as the re-raised exception's cause)."""
+
+
+def _worker_main(
+    conn: Any, bounds: Any, chunks: list, tok: Callable, rules: Sequence, post_rules: Sequence
+) -> None:
+    """A worker process: tokenize chunks from the front until none is left, then send them all back."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)  # a forked child must not use the parent's thread pool, nor need one
+    done, packed = [], _Packed()
+    try:
+        while (i := _take(bounds, from_back=False)) is not None:
+            start, texts = chunks[i]
+            packed.add(_tokenize(texts, start, tok, rules, post_rules))
+            done.append(i)
+        message = ("ok", done, packed.pack())
+    except BaseException as e:
+        with bounds.get_lock():  # the other processes stop after their current chunk
+            bounds[0] = bounds[1]
+        message = ("error", e, traceback.format_exc())
+        try:
+            pickle.dumps(e)
+        except Exception:
+            message = ("error", TextError(f"{type(e).__name__}: {e}"), traceback.format_exc())
+    conn.send(message)
+    conn.close()
+
+
+def _run_in_processes(
+    chunks: list, tok: Callable, rules: Sequence, post_rules: Sequence, n_workers: int, tick: Callable
+) -> list[list]:
+    """The token lists of each chunk: chunk 0 here, the rest shared by this process and `n_workers - 1` others."""
+    # done here first, chunk 0 builds the tokenizer once: forked workers inherit it ready to use
+    results: list = [_tokenize(chunks[0][1], 0, tok, rules, post_rules)]
+    results += [None] * (len(chunks) - 1)
+    ctx = _context()
+    bounds = ctx.Array("q", [1, len(chunks)])
+    workers, conns = [], []
+    try:
+        for _ in range(min(n_workers, len(chunks)) - 1):
+            receive, send = ctx.Pipe(duplex=False)
+            worker = ctx.Process(
+                target=_worker_main, args=(send, bounds, chunks, tok, rules, post_rules), daemon=True
+            )
+            worker.start()
+            send.close()
+            workers.append(worker)
+            conns.append(receive)
+        while (i := _take(bounds, from_back=True)) is not None:
+            results[i] = _tokenize(chunks[i][1], chunks[i][0], tok, rules, post_rules)
+            tick(bounds[0] + len(chunks) - bounds[1])
+        for worker, conn in zip(workers, conns):
+            try:
+                message = conn.recv()
+            except EOFError:
+                worker.join()
+                raise TextError(
+                    f"a worker process ended (exit code {worker.exitcode}) without sending its tokens"
+                ) from None
+            if message[0] == "error":
+                _, error, remote = message
+                raise error from _WorkerTraceback(f"\n\nIn a worker process:\n{remote}")
+            _, done, packed = message
+            docs = iter(_unpack(packed))
+            for i in done:
+                results[i] = list(itertools.islice(docs, len(chunks[i][1])))
+    except BaseException:
+        with bounds.get_lock():
+            bounds[0] = bounds[1]
+        for worker in workers:
+            worker.terminate()
+        raise
+    finally:
+        for worker in workers:
+            worker.join()
+        for conn in conns:
+            conn.close()
+    return results
 
 
 def run_tokenizer(
@@ -152,7 +330,9 @@ def run_tokenizer(
     """Token lists of `texts`: text rules, then `tok`, then post rules; over `n_workers` processes.
 
     `n_workers=None` picks `default_workers(len(texts))`; 0 or 1 runs in this process (0 as in
-    torch's `num_workers=0`).
+    torch's `num_workers=0`). With `k` > 1, this process and `k - 1` worker processes share the
+    texts, chunk by chunk. An exception names the text (or chunk of texts) and the rule that raised
+    it, and no worker process outlives the call.
     """
     from fastprogress.fastprogress import progress_bar
 
@@ -167,18 +347,27 @@ def run_tokenizer(
     if not texts:
         return []
     n_workers = default_workers(len(texts)) if n_workers is None else min(n_workers, len(texts))
-    chunks = _chunks(texts, n_workers * _CHUNKS_PER_WORKER)
-    bar = progress_bar(range(len(chunks)), leave=False) if progress else range(len(chunks))
-    out: list[list[str]] = []
+    chunks = _chunks(texts, n_workers)
+    steps = iter(progress_bar(range(len(chunks)), leave=False) if progress else range(len(chunks)))
+    shown = -1
+
+    def tick(n_done: int) -> None:
+        nonlocal shown
+        while shown < n_done:  # one step of the bar per chunk done; one more ends it
+            next(steps, None)
+            shown += 1
+
+    tick(0)
     if n_workers == 1:
-        for _, chunk in zip(bar, chunks):
-            out += _tokenize(chunk, tok, rules, post_rules)
-        return out
-    _check_picklable(tok, rules, post_rules)
-    with ProcessPoolExecutor(n_workers, initializer=_init_worker, initargs=(tok, rules, post_rules)) as pool:
-        for _, packed in zip(bar, pool.map(_work, chunks)):
-            out += _unpack(packed)
-    return out
+        results = []
+        for start, chunk in chunks:
+            results.append(_tokenize(chunk, start, tok, rules, post_rules))
+            tick(len(results))
+    else:
+        _check_picklable(tok, rules, post_rules)
+        results = _run_in_processes(chunks, tok, rules, post_rules, n_workers, tick)
+        tick(len(chunks))
+    return list(itertools.chain.from_iterable(results))
 
 
 # The token cache: one file per source, data only, readable without running anything from it.

@@ -7,9 +7,12 @@ rules, over `n_workers` processes:
   there are under 1,000 texts per process, where starting processes costs more than it saves;
 - `n_workers=0` or `1`: in this process; `n_workers=k`: `k` processes.
 
-Workers use multiprocessing's default start method; everything sent to them is picklable, so
-the functions also work under `spawn` (there, call them under `if __name__ == "__main__":` in a
-script). A lambda or local function as tokenizer or rule needs `n_workers=1`.
+With `k` processes, this process and `k - 1` workers share the texts chunk by chunk. On Linux the
+workers are forked after this process has built the tokenizer, so they start with it ready;
+elsewhere they start by multiprocessing's default method (there, call the functions under
+`if __name__ == "__main__":` in a script). The tokenizer and rules must pickle either way: a
+lambda or local function as tokenizer or rule needs `n_workers=1`. An exception raised by a rule
+names the text (by index) and the rule; no worker process outlives a call, even a failing one.
 
 With `cache_dir`, the tokens are kept on disk and reused while the inputs and settings are
 unchanged: texts and DataFrames are recognised by a digest of their contents, CSV files and
@@ -83,7 +86,7 @@ def tokenize_texts(
     for i, t in enumerate(texts):
         if not isinstance(t, str):
             raise TextError(f"tokenize_texts: text {i} is {type(t).__name__} {t!r}, expected a string")
-    content = digest(texts)
+    content = digest(texts) if cache_dir is not None else ""  # it only names a cache entry
     return _tokens(
         lambda: texts, f"texts:{content}", content, tok, rules, post_rules, n_workers, cache_dir, progress
     )

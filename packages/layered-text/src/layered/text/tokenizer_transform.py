@@ -21,7 +21,7 @@ from typing import Any
 from layered.core.delegation import delegates
 from layered.core.registry import register_serializable
 from layered.core.transform import Transform
-from layered.text._parallel import run_tokenizer
+from layered.text._parallel import tokenize_one
 from layered.text._sources import frame_texts, read_text, row_text
 from layered.text.errors import TextError
 from layered.text.rules import DEFAULT_POST_RULES, DEFAULT_RULES
@@ -187,9 +187,7 @@ class Tokenizer(Transform):
         text = self.text_of(o)
         toks = self._memo.get(text)
         if toks is None:
-            toks = self._memo[text] = TokenList(
-                run_tokenizer([text], self.tok, self.rules, self.post_rules, 1, False)[0]
-            )
+            toks = self._memo[text] = TokenList(tokenize_one(text, self.tok, self.rules, self.post_rules))
         return toks
 
     def decodes(self, o: TokenList) -> TextStr:

@@ -23,17 +23,40 @@ from layered.text.rules import SPECIAL_TOKENS, UNK
 __all__ = ["SentencePieceTokenizer", "SpacyTokenizer"]
 
 
+def _kept_whole(tokenizer: Any, token: str) -> bool:
+    """Whether spaCy's `tokenizer` keeps `token` whole wherever it appears, without a special case.
+
+    A special case costs speed: once a text meets one, spaCy stops caching how it split the rest of
+    that text's words (it marks the whole text), and the rules put `xxmaj` near the start of most
+    texts. A word of lower-case ASCII letters that no prefix, suffix or infix pattern matches and
+    that is no rule of spaCy's own is split the same way with or without one (spaCy itself does not
+    give such special cases to its matcher), so it gets none.
+    """
+    return (
+        token.isascii()
+        and token.isalpha()
+        and token.islower()
+        and token not in tokenizer.rules
+        and not tokenizer.find_prefix(token)
+        and not tokenizer.find_suffix(token)
+        and not tokenizer.find_infix(token)
+    )
+
+
 @register_serializable
 class SpacyTokenizer:
     """Words and punctuation by spaCy's rule-based tokenizer for `lang` (`spacy.blank`: no model download).
 
-    The special tokens are kept whole; `buf_sz` texts are handed to spaCy at a time.
+    The special tokens are kept whole; `buf_sz` texts are handed to spaCy at a time. The tokens
+    are spaCy's; each new word is first tokenized alone, once, so that spaCy caches its split
+    (see `_learn`), which roughly halves the time on running prose.
     """
 
     def __init__(self, lang: str = "en", special_toks: Sequence[str] | None = None, buf_sz: int = 5000):
         self.lang, self.buf_sz = lang, buf_sz
         self.special_toks = tuple(SPECIAL_TOKENS if special_toks is None else special_toks)
         self._tokenizer = None
+        self._learned: set[str] = set()  # the words whose split spaCy was made to cache
 
     @property
     def tokenizer(self) -> Any:
@@ -47,8 +70,9 @@ class SpacyTokenizer:
             except Exception as e:  # spaCy raises its own ImportError/ValueError kinds for a bad code
                 raise TextError(f"SpacyTokenizer: spaCy has no language {self.lang!r} ({e})") from e
             for t in self.special_toks:
-                tokenizer.add_special_case(t, [{ORTH: t}])
-            self._tokenizer = tokenizer
+                if not _kept_whole(tokenizer, t):
+                    tokenizer.add_special_case(t, [{ORTH: t}])
+            self._tokenizer, self._learned = tokenizer, set()
         return self._tokenizer
 
     @property
@@ -60,6 +84,8 @@ class SpacyTokenizer:
         from spacy.attrs import ORTH
 
         tokenizer = self.tokenizer
+        texts = list(texts)
+        self._learn(tokenizer, texts)
         strings = tokenizer.vocab.strings
         # Each token's text is its ORTH hash looked up in spaCy's string store (what `Token.text`
         # does), read as one array per document: this skips making a `Token` object per token.
@@ -75,9 +101,31 @@ class SpacyTokenizer:
                 out.append([known[h] for h in hashes])
         return out
 
+    def _learn(self, tokenizer: Any, texts: list[str]) -> None:
+        """Have spaCy cache the split of each word of `texts` (a run of non-space characters) not yet seen.
+
+        spaCy caches how it split a word only until the text it is tokenizing meets a special case
+        (`don't`, `e.g.`, a lone `'`): from there on it marks the whole text and caches nothing
+        more of it, so in running prose most words are split again, affix by affix, every time
+        they appear. Tokenized alone, once, each new word is cached; the tokens are the same (a
+        cached split is the split spaCy makes), found two to three times faster. Learning stops
+        at spaCy's cache size.
+        """
+        room = tokenizer.max_cache_size - len(self._learned)
+        if room <= 0:
+            return
+        learned = self._learned
+        for word in dict.fromkeys(chain.from_iterable(t.split() for t in texts)):  # in order: deterministic
+            if word not in learned:
+                tokenizer(word)
+                learned.add(word)
+                room -= 1
+                if room == 0:
+                    return
+
     def __getstate__(self) -> dict:
         # spaCy objects are large to pickle; each process makes its own
-        return {**self.__dict__, "_tokenizer": None}
+        return {**self.__dict__, "_tokenizer": None, "_learned": set()}
 
     def __repr__(self) -> str:
         return f"SpacyTokenizer(lang={self.lang!r})"
