@@ -110,18 +110,21 @@ def test_this_process_and_a_worker_share_the_texts(waiting):
     assert (f"pid{PARENT}", "threads2") in who  # this process's threads are left alone
     workers = {pid for pid, threads in who if pid != f"pid{PARENT}"}
     assert len(workers) == 1 and {t for p, t in who if p in workers} == {"threads1"}
-    # the worker took chunks from the front, this process from the back
-    assert tokens[1][1] in workers and tokens[-1][1] == f"pid{PARENT}"
+    # this process did the first chunk before forking, then chunks from the back; the worker from the front
+    first_of_worker = _parallel._chunks(waiting, 2)[1][0]
+    assert tokens[0][1] == tokens[first_of_worker - 1][1] == tokens[-1][1] == f"pid{PARENT}"
+    assert tokens[first_of_worker][1] in workers
     expected = tokenize_texts(waiting, n_workers=0, progress=False)
     assert [[d[0], *d[3:]] for d in tokens] == expected
 
 
 @linux_only
 def test_a_text_failing_in_a_worker_is_named(waiting):
-    waiting[1] = "boom in the worker's first chunk"
+    i = _parallel._chunks(waiting, 2)[1][0]  # the first text of the chunk a worker takes first
+    waiting[i] = "boom in the worker's first chunk"
     with pytest.raises(ValueError, match="a worker cannot take") as info:
         tokenize_texts(waiting, rules=[fail_in_worker], n_workers=2, progress=False)
-    assert f"item 1 ({waiting[1]!r}) failed in the text rule" in info.value.__notes__[0]
+    assert f"item {i} ({waiting[i]!r}) failed in the text rule" in info.value.__notes__[0]
     assert "fail_in_worker" in info.value.__notes__[0]
     assert "In a worker process" in str(info.value.__cause__)
 
@@ -142,10 +145,10 @@ def test_a_text_failing_in_this_process_is_named_and_the_workers_stop():
 def test_chunks_cover_the_texts_in_order():
     texts = [str(i) for i in range(1001)]
     chunks = _parallel._chunks(texts, 2)
-    assert chunks[0] == (0, ["0"])  # built alone, before any worker starts
     assert [t for _, c in chunks for t in c] == texts
     assert all(texts[start] == c[0] for start, c in chunks)
-    assert len(chunks) == 1 + 2 * _parallel._CHUNKS_PER_WORKER
+    assert len(chunks) == 2 * _parallel._CHUNKS_PER_WORKER
+    assert {len(c) for _, c in chunks[:-1]} == {len(chunks[0][1])}  # the first (done before forking) too
 
 
 @pytest.mark.slow

@@ -7,8 +7,9 @@ also have `setup(texts)` (trained on the prepared texts before use, e.g. Sentenc
 With `n_workers` k > 1 the main process and k - 1 worker processes share the texts, chunk by
 chunk: the workers take chunks from the front, the main process from the back, until they meet;
 each worker then sends all its tokens back in one message. On Linux the workers are forked after
-the main process has built the tokenizer on the first text, so they start with it ready (spaCy's
-tokenizer costs a fraction of a second to build); elsewhere they are started by multiprocessing's
+the main process has tokenized the first chunk, so they start with the tokenizer built and its
+caches warm (spaCy learns how to split each distinct word once per process: the common words are
+then learnt once, not once per worker); elsewhere they are started by multiprocessing's
 default method and get the tokenizer and rules pickled. The tokenizer and rules are checked to
 pickle either way, so code that runs on Linux also runs under `spawn`.
 """
@@ -212,9 +213,9 @@ def _check_picklable(tok: Any, rules: Sequence, post_rules: Sequence) -> None:
 
 
 def _chunks(texts: list[str], n_workers: int) -> list[tuple[int, list[str]]]:
-    """(start, texts) pieces: the first text alone, then about `_CHUNKS_PER_WORKER` per process."""
-    size = max(1, min(_MAX_CHUNK, -(-(len(texts) - 1) // (n_workers * _CHUNKS_PER_WORKER))))
-    return [(0, texts[:1])] + [(i, texts[i : i + size]) for i in range(1, len(texts), size)]
+    """(start, texts) pieces of about equal size, about `_CHUNKS_PER_WORKER` per process."""
+    size = max(1, min(_MAX_CHUNK, -(-len(texts) // (n_workers * _CHUNKS_PER_WORKER))))
+    return [(i, texts[i : i + size]) for i in range(0, len(texts), size)]
 
 
 def _context() -> Any:
@@ -271,7 +272,8 @@ def _run_in_processes(
     chunks: list, tok: Callable, rules: Sequence, post_rules: Sequence, n_workers: int, tick: Callable
 ) -> list[list]:
     """The token lists of each chunk: chunk 0 here, the rest shared by this process and `n_workers - 1` others."""
-    # done here first, chunk 0 builds the tokenizer once: forked workers inherit it ready to use
+    # done here first, chunk 0 builds the tokenizer and warms its caches (spaCy learns each word's
+    # split once): forked workers inherit both, instead of each learning the common words again
     results: list = [_tokenize(chunks[0][1], 0, tok, rules, post_rules)]
     results += [None] * (len(chunks) - 1)
     ctx = _context()
