@@ -58,9 +58,11 @@ def imdb_subsets(
     Returns `(labelled, lm_text)`: `labelled` has `text` (first `words` words), `label`
     (neg/pos) and `is_valid`, balanced by label in both parts; `lm_text` has `text`: the
     training reviews, then `lm_extra` reviews from neither part (never a validation review).
+    Reviews whose text occurs twice in the file are kept once, so no text is on both sides.
     """
     df = pd.read_csv(fetch("imdb_reviews"))
-    df = df[df["source"] == "imdb"].sample(frac=1, random_state=seed).reset_index(drop=True)
+    df = df[df["source"] == "imdb"].drop_duplicates("text")  # 96 texts occur twice: keep one of each
+    df = df.sample(frac=1, random_state=seed).reset_index(drop=True)
     by_label = [df[df["label"] == y] for y in (0, 1)]
     valid = pd.concat([d.iloc[: n_valid // 2] for d in by_label])
     train = pd.concat([d.iloc[n_valid // 2 : (n_valid + n_train) // 2] for d in by_label])
