@@ -58,10 +58,12 @@ def imdb_subsets(
     Returns `(labelled, lm_text)`: `labelled` has `text` (first `words` words), `label`
     (neg/pos) and `is_valid`, balanced by label in both parts; `lm_text` has `text`: the
     training reviews, then `lm_extra` reviews from neither part (never a validation review).
-    Reviews whose text occurs twice in the file are kept once, so no text is on both sides.
+    Reviews whose (cut) text occurs twice in the file are kept once: no text is on both sides.
     """
     df = pd.read_csv(fetch("imdb_reviews"))
-    df = df[df["source"] == "imdb"].drop_duplicates("text")  # 96 texts occur twice: keep one of each
+    df = df[df["source"] == "imdb"]
+    # the file holds some reviews twice (or two that agree in their first `words` words): keep one each
+    df = df.assign(text=_clean(df["text"], words)).drop_duplicates("text")
     df = df.sample(frac=1, random_state=seed).reset_index(drop=True)
     by_label = [df[df["label"] == y] for y in (0, 1)]
     valid = pd.concat([d.iloc[: n_valid // 2] for d in by_label])
@@ -73,15 +75,13 @@ def imdb_subsets(
     labelled = pd.concat([train.assign(is_valid=False), valid.assign(is_valid=True)], ignore_index=True)
     labelled = pd.DataFrame(
         {
-            "text": _clean(labelled["text"], words),
+            "text": labelled["text"],
             "label": labelled["label"].map({0: "neg", 1: "pos"}),
             "is_valid": labelled["is_valid"],
         }
     )
     extra = rest.sample(n=lm_extra, random_state=seed)["text"]
-    lm_text = pd.DataFrame(
-        {"text": pd.concat([labelled.loc[~labelled["is_valid"], "text"], _clean(extra, words)])}
-    )
+    lm_text = pd.DataFrame({"text": pd.concat([labelled.loc[~labelled["is_valid"], "text"], extra])})
     return labelled, lm_text.reset_index(drop=True)
 
 
