@@ -24,7 +24,7 @@ RECIPES = [
     # margins over the same architecture without the pretraining, at equal epochs
     (
         "recipe_pretrained.py",
-        [("vision pretrained minus scratch, mnist-500, 5 epochs, accuracy", 0.05, True)],
+        [("vision pretrained minus scratch, mnist-500, 3 epochs, accuracy", 0.05, True)],
     ),
     # the IMDb floors: 5,000 / 2,000 reviews, 3 classifier epochs, and the LM stage must help
     (
