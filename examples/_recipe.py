@@ -31,14 +31,24 @@ class Stopwatch:
 
 
 def check_floor(
-    name: str, value: float, floor: float, clock: Stopwatch, higher_is_better: bool = True
-) -> None:
-    """Print the recipe's result line and exit non-zero when `value` is on the wrong side of `floor`."""
+    name: str,
+    value: float,
+    floor: float,
+    clock: Stopwatch,
+    higher_is_better: bool = True,
+    exit_below: bool = True,
+) -> bool:
+    """Print the recipe's result line; exit non-zero when `value` is on the wrong side of `floor`.
+
+    With `exit_below=False` it returns whether the floor was met instead, so a recipe with two
+    floors can print both results before it exits.
+    """
     seconds = f"{clock.seconds:.0f} s wall, {clock.cpu_seconds:.0f} s CPU"
     ok = value >= floor if higher_is_better else value <= floor
     sign = ">=" if higher_is_better else "<="
     print(
         f"RESULT {name}: {value:.4f} (floor {sign} {floor}) in {seconds} -> {'ok' if ok else 'BELOW FLOOR'}"
     )
-    if not ok:
+    if not ok and exit_below:
         raise SystemExit(1)
+    return ok
