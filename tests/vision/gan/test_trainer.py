@@ -166,3 +166,67 @@ def test_gan_trainer_refuses_a_model_that_is_not_a_gan_module(gan_dls, tmp_path)
     learn = Learner(gan_dls, nn.Linear(4, 64), loss_func=nn.MSELoss(), cbs=GANTrainer(), path=tmp_path)
     with pytest.raises(VisionError, match="GANTrainer needs a GANModule as the model, got Linear"):
         learn.fit(1)
+
+
+class BatchRecord(Callback):
+    """Each training batch as the model gets it (after GANTrainer's swap), with the mode it trains."""
+
+    run_after = (GANTrainer,)
+
+    def __init__(self):
+        self.batches = []
+
+    def before_batch(self):
+        if self.learn.training:
+            xb, yb = self.learn.xb[0].detach().clone(), self.learn.yb[0].detach().clone()
+            self.batches.append(("G" if self.learn.model.gen_mode else "C", xb, yb))
+
+
+def _plain_dcgan(gen, crit, batches, lr):
+    """DCGAN written out: on C, the critic's BCE of the real batch as 1 and the detached fakes as 0 (two
+    separate batch-norm batches, both networks in train mode); on G, the fakes' BCE as 1; one Adam
+    each (β 0.5, 0.999), gradients zeroed before each backward, only the training network stepping."""
+    import torch.nn.functional as F
+
+    opt_g = torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.999), eps=1e-5)
+    opt_c = torch.optim.Adam(crit.parameters(), lr=lr, betas=(0.5, 0.999), eps=1e-5)
+    gen.train(), crit.train()
+    for mode, xb, yb in batches:
+        if mode == "C":
+            real_pred = crit(xb)
+            with torch.no_grad():
+                fake = gen(yb)
+            fake_pred = crit(fake)
+            loss = F.binary_cross_entropy_with_logits(real_pred, torch.ones_like(real_pred))
+            loss = loss + F.binary_cross_entropy_with_logits(fake_pred, torch.zeros_like(fake_pred))
+            opt_c.zero_grad()
+            loss.backward()
+            opt_c.step()
+        else:
+            fake_pred = crit(gen(xb))
+            loss = F.binary_cross_entropy_with_logits(fake_pred, torch.ones_like(fake_pred))
+            opt_g.zero_grad()
+            loss.backward()
+            opt_g.step()
+
+
+def test_standard_training_takes_the_same_steps_as_a_hand_written_dcgan_loop(gan_dls, tmp_path, tiny_nets):
+    # any slip in the alternation (a frozen network stepping on stale Adam state, the generator's
+    # output not detached, a network in the wrong train/eval mode, real and fake batch statistics
+    # mixed, gradients left over from the other network's step) moves some weight or running
+    # statistic away from the plain loop's
+    import copy
+
+    gen, crit = tiny_nets()
+    gen_ref, crit_ref = copy.deepcopy(gen), copy.deepcopy(crit)
+    learn = GANLearner.standard(gan_dls, gen, crit, path=tmp_path)
+    record = BatchRecord()
+    with learn.no_logging():
+        learn.fit(2, 1e-2, cbs=record)
+    assert "".join(m for m, _, _ in record.batches) == "CGCGCGCGC" + "GCGCGCGCG"
+    _plain_dcgan(gen_ref, crit_ref, record.batches, 1e-2)
+    for net, ref in ((gen, gen_ref), (crit, crit_ref)):
+        got, want = net.state_dict(), ref.state_dict()
+        assert got.keys() == want.keys()
+        for key in got:
+            torch.testing.assert_close(got[key], want[key], rtol=1e-4, atol=1e-5, msg=key)

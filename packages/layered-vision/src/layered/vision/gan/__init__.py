@@ -7,7 +7,7 @@ _NAMES = """
 data: GenerateNoise InvisibleTensor NoiseBlock TanhRange
 learner: GANLearner unet_gan_learner
 losses: GANLoss PixelAdversarialLoss gradient_penalty standard_critic_loss standard_generator_loss wgan_critic_loss wgan_generator_loss
-models: GANModule NoiseToMap basic_critic basic_generator patch_critic
+models: GANModule NoiseToMap basic_critic basic_generator dcgan_init patch_critic
 switchers: AdaptiveGANSwitcher FixedGANSwitcher
 trainer: GANTrainer GradientPenalty
 """

@@ -3,7 +3,10 @@
 `basic_generator` and `basic_critic` are DCGAN's (Radford et al., 2015): the generator grows a
 `4×4` map from the noise by strided transposed convolutions (batch norm, ReLU) to the image,
 ending in `tanh` (so the data is normalized to [-1, 1]); the critic mirrors it with strided
-convolutions and LeakyReLU(0.2) down to one score per image (higher: more real). `patch_critic`
+convolutions and LeakyReLU(0.2) down to one score per image (higher: more real). Both start from
+DCGAN's initialisation (`dcgan_init`): torch's default for the generator's last transposed
+convolution is about seven times too wide (it counts that layer's one output channel as its
+fan-in), which saturates the `tanh` so the generator starts stuck in noise. `patch_critic`
 scores overlapping patches instead, the critic of image-to-image GANs. `GANModule` holds both
 and runs one of them, as its `gen_mode` says.
 """
@@ -18,7 +21,7 @@ from layered.train.nn.conv import ConvLayer, NormType
 from layered.train.nn.layers import Flatten
 from layered.vision.errors import VisionError
 
-__all__ = ["GANModule", "NoiseToMap", "basic_critic", "basic_generator", "patch_critic"]
+__all__ = ["GANModule", "NoiseToMap", "basic_critic", "basic_generator", "dcgan_init", "patch_critic"]
 
 _CRITIC_NORMS = (NormType.Batch, NormType.Instance, NormType.Spectral, None)
 
@@ -33,6 +36,31 @@ def _positive(value: int, name: str, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise VisionError(f"{name}: {what} must be a positive int, got {value!r}")
     return value
+
+
+def dcgan_init(model: nn.Module, std: float = 0.02) -> nn.Module:
+    """DCGAN's initialisation, in place: convolution weights from N(0, `std`), biases 0, batch-norm scales from N(1, `std`).
+
+    A spectral-normalised convolution gets its underlying weight drawn; returns `model`.
+    """
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(
+                m,
+                (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d),
+            ):
+                weight = (
+                    m.parametrizations.weight.original
+                    if nn.utils.parametrize.is_parametrized(m, "weight")
+                    else m.weight
+                )
+                weight.normal_(0.0, std)
+                if m.bias is not None:
+                    m.bias.zero_()
+            elif isinstance(m, nn.modules.batchnorm._BatchNorm) and m.affine:
+                m.weight.normal_(1.0, std)
+                m.bias.zero_()
+    return model
 
 
 @register_serializable
@@ -51,6 +79,7 @@ def basic_generator(
 
     `out_size` is a power of two; the widest map has `n_features * out_size / 8` channels, halved
     at each doubling of the size; `n_extra_layers` adds size-preserving layers before the last.
+    The weights start from `dcgan_init`.
     """
     _power_of_two(out_size, "basic_generator", "out_size")
     for value, what in ((n_channels, "n_channels"), (noise_size, "noise_size"), (n_features, "n_features")):
@@ -63,7 +92,7 @@ def basic_generator(
         n_ftrs, size = n_ftrs // 2, size * 2
     layers += [ConvLayer(n_ftrs, n_ftrs, ks=3, stride=1, padding=1) for _ in range(n_extra_layers)]
     layers += [nn.ConvTranspose2d(n_ftrs, n_channels, 4, stride=2, padding=1, bias=False), nn.Tanh()]
-    return nn.Sequential(*layers)
+    return dcgan_init(nn.Sequential(*layers))
 
 
 def _critic_conv(ni: int, nf: int, ks: int, stride: int, norm_type: NormType | None) -> nn.Sequential:
@@ -96,7 +125,8 @@ def basic_critic(
 
     The first layer has `n_features` channels, doubled at each halving of the size down to `4×4`.
     `norm_type`: batch norm (DCGAN), instance or spectral norm, or None — use one of the last
-    three with the WGAN gradient penalty, which assumes each image is scored on its own.
+    three with the WGAN gradient penalty, which assumes each image is scored on its own. The
+    weights start from `dcgan_init`.
     """
     _power_of_two(in_size, "basic_critic", "in_size")
     _positive(n_channels, "basic_critic", "n_channels")
@@ -109,7 +139,7 @@ def basic_critic(
         layers.append(_critic_conv(n_ftrs, n_ftrs * 2, 4, 2, norm_type))
         n_ftrs, size = n_ftrs * 2, size // 2
     layers += [nn.Conv2d(n_ftrs, 1, 4, padding=0), Flatten(full=True)]
-    return nn.Sequential(*layers)
+    return dcgan_init(nn.Sequential(*layers))
 
 
 def patch_critic(
