@@ -14,7 +14,10 @@ of float32 tensors in [0, 1], with `num_workers` 0 and 2:
   ToDtype(float32, scale=True)])` per image, and torch's `DataLoader` collating. It does no
   perspective warp, so layered does more work per image.
 The epochs of the two sides are timed in turn (order alternating) and the median is reported.
-Run: python benchmarks/vision.py [--n 512] [--size 160] [--out 128] [--bs 64] [--repeats 3]
+Each epoch with workers starts them anew (forking this process: ~30 ms per worker here) and waits
+for their first batch, a fixed cost that short epochs feel; `--persistent` keeps both sides'
+workers across epochs.
+Run: python benchmarks/vision.py [--n 512] [--size 160] [--out 128] [--bs 64] [--repeats 3] [--persistent]
 """
 
 from __future__ import annotations
@@ -58,7 +61,9 @@ def write_jpegs(root: Path, n: int, size: int) -> None:
             im.save(folder / f"{i:05d}.jpg", quality=90)
 
 
-def torchvision_loader(root: Path, out: int, bs: int, workers: int) -> TorchDataLoader:
+def torchvision_loader(
+    root: Path, out: int, bs: int, workers: int, persistent: bool = False
+) -> TorchDataLoader:
     """torchvision's usual training pipeline over `root/train`, with the comparable augmentations."""
     tfms = v2.Compose(
         [
@@ -71,11 +76,19 @@ def torchvision_loader(root: Path, out: int, bs: int, workers: int) -> TorchData
         ]
     )
     ds = ImageFolder(str(root / "train"), transform=tfms)
-    return TorchDataLoader(ds, batch_size=bs, shuffle=True, num_workers=workers, drop_last=True)
+    return TorchDataLoader(
+        ds, batch_size=bs, shuffle=True, num_workers=workers, drop_last=True, persistent_workers=persistent
+    )
 
 
 def layered_loader(
-    root: Path, out: int, bs: int, workers: int, in_workers: bool = False, device: str = "cpu"
+    root: Path,
+    out: int,
+    bs: int,
+    workers: int,
+    in_workers: bool = False,
+    device: str = "cpu",
+    persistent: bool = False,
 ) -> Iterable:
     """layered's training loader over `root/train`: Resize per item, aug_transforms per batch on `device`.
 
@@ -89,6 +102,7 @@ def layered_loader(
         num_workers=workers,
         device=device,
         after_batch_in_workers=in_workers,
+        persistent_workers=persistent,
     )
     return dls.train
 
@@ -108,6 +122,11 @@ def main() -> None:
     parser.add_argument("--out", type=int, default=128, help="pixels per side of the batches")
     parser.add_argument("--bs", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--persistent",
+        action="store_true",
+        help="both sides keep their workers across epochs (persistent_workers)",
+    )
     args = parser.parse_args()
     set_seed(0)
     rows = []
@@ -116,10 +135,13 @@ def main() -> None:
         root = Path(tmp)
         write_jpegs(root, args.n, args.size)
         for workers in WORKERS:
-            loaders = {"layered": layered_loader(root, args.out, args.bs, workers)}
+            keep = args.persistent and workers > 0
+            loaders = {"layered": layered_loader(root, args.out, args.bs, workers, persistent=keep)}
             if workers:
-                loaders[IN_WORKERS] = layered_loader(root, args.out, args.bs, workers, in_workers=True)
-            loaders["torchvision"] = torchvision_loader(root, args.out, args.bs, workers)
+                loaders[IN_WORKERS] = layered_loader(
+                    root, args.out, args.bs, workers, in_workers=True, persistent=keep
+                )
+            loaders["torchvision"] = torchvision_loader(root, args.out, args.bs, workers, persistent=keep)
             for loader in loaders.values():  # warm-up: file cache, lazy initialisation
                 epoch(loader)
             times: dict[str, list[float]] = {name: [] for name in loaders}
@@ -146,7 +168,7 @@ def main() -> None:
     print(
         f"{args.n} JPEGs {args.size}×{args.size} → batches of {args.bs}×3×{args.out}×{args.out} float32, "
         f"{torch.get_num_threads()} torch threads in the main process, torch {torch.__version__}, "
-        f"median of {args.repeats} epochs\n"
+        f"median of {args.repeats} epochs{', persistent workers' if args.persistent else ''}\n"
     )
     print_table(
         ["pipeline", "num_workers", "time per batch", "images/s", "speed vs torchvision", "target"], rows

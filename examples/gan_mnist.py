@@ -38,6 +38,7 @@ from torch import nn
 from layered.core.seed import set_seed
 from layered.data.data_block import DataBlock
 from layered.data.splitters import RandomSplitter
+from layered.train.callbacks.ema import EMACallback
 from layered.train.learner import Learner, load_learner
 from layered.train.metrics.classification import accuracy
 from layered.vision.augment import aug_transforms
@@ -157,6 +158,12 @@ def main() -> None:
     parser.add_argument("--critic-features", type=int, default=CRITIC_FEATURES)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--samples", type=int, default=1000)
+    parser.add_argument(
+        "--ema",
+        type=float,
+        default=0,
+        help="sample from an exponential moving average of the weights (its decay)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     matplotlib.use("Agg")
@@ -170,8 +177,9 @@ def main() -> None:
     generator = basic_generator(SIZE, 1, NOISE, n_features=args.gen_features)
     critic = basic_critic(SIZE, 1, n_features=args.critic_features)
     learn = GANLearner.standard(dls, generator, critic)
+    cbs = [EMACallback(args.ema)] if args.ema else []
     with learn.no_bar():
-        learn.fit(args.epochs, args.lr)
+        learn.fit(args.epochs, args.lr, cbs=cbs)
     trainer = learn.gan_trainer
     print(
         f"GAN: {trainer.n_crit_steps} critic and {trainer.n_gen_steps} generator steps in {clock.seconds:.0f} s"
