@@ -5,7 +5,7 @@ from layered.core.lazy import lazy_face
 # each module's public names, imported from it on first use
 _NAMES = """
 algorithms: Adam LAMB Larc QHAdam RAdam RMSProp SGD ranger
-foreach: foreach_ready foreach_twin
+foreach: adam_step_foreach average_grad_foreach average_sqr_grad_foreach foreach_ready foreach_twin l2_reg_foreach lamb_step_foreach momentum_step_foreach radam_step_foreach rms_prop_step_foreach sgd_step_foreach step_stat_foreach weight_decay_foreach
 fused: fused_adam
 lookahead: Lookahead
 optimizer: Optimizer OptimizerBase hyper_per_group normalize_param_groups

@@ -39,7 +39,21 @@ from layered.train.optim.steppers import (
     weight_decay,
 )
 
-__all__ = ["foreach_ready", "foreach_twin"]
+__all__ = [
+    "adam_step_foreach",
+    "average_grad_foreach",
+    "average_sqr_grad_foreach",
+    "foreach_ready",
+    "foreach_twin",
+    "l2_reg_foreach",
+    "lamb_step_foreach",
+    "momentum_step_foreach",
+    "radam_step_foreach",
+    "rms_prop_step_foreach",
+    "sgd_step_foreach",
+    "step_stat_foreach",
+    "weight_decay_foreach",
+]
 
 States = list[dict[str, Any]]
 
