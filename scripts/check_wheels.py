@@ -50,16 +50,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--venv", type=Path, default=None)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="layered-wheels-"))
+    # the venv holds a full torch (about 6 GB): it must not outlive the run, failed or not
+    with tempfile.TemporaryDirectory(prefix="layered-wheels-") as work:
+        return _check(Path(work), args.venv or Path(work) / "venv")
+
+
+def _check(work: Path, env_dir: Path) -> int:
+    """Build the wheels into `work` and install them layer by layer into a new venv at `env_dir`."""
     wheels = {w.name.split("-")[0].replace("_", "-"): w for w in build_all(work / "dist", wheel_only=True)}
-    env_dir = args.venv or work / "venv"
     venv.create(env_dir, with_pip=True)
     python = str(env_dir / "bin" / "python")
     dists = distributions()
     for name, remove_after in _PLAN:
         files = [str(wheels[n]) for n in _below(name, dists)]
         print(f"== pip install {name} (+ {len(files) - 1} wheels below it)", flush=True)
-        subprocess.run([python, "-m", "pip", "install", "-q", *files], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", "--no-cache-dir", *files], check=True)
         out = subprocess.run(
             [python, "-c", _IMPORT_ALL, dists[name].import_name], capture_output=True, text=True
         )
