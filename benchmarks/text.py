@@ -5,9 +5,10 @@ Corpus: 5,000 documents of ~200 words cut from the English prose of Python's own
 (a) one core: layered's spaCy path (`SpacyTokenizer`, and `tokenize_texts` with the default
     rules) vs spaCy's tokenizer called directly in a loop, and through its `pipe`;
 (b) `tokenize_texts` with the default rules in 0, 1 and 2 processes, side by side (target: 2 ≥1.7×
-    1), twice: reusing one `SpacyTokenizer` (warm: spaCy caches the words it has seen) and as
-    `tokenize_texts(texts)` / `tokenize_df(df, col)` run it by default, with a new tokenizer per
-    call (cold); then the CPU seconds of this process and of the workers; and fastai's
+    1), three ways: reusing one `SpacyTokenizer`; as `tokenize_texts(texts)` / `tokenize_df(df,
+    col)` run it by default, with a new tokenizer per call (sharing the process's spaCy tokenizer,
+    warm after the first call); and as the first call of a new Python process (spaCy built and
+    every word learnt during the call); then the CPU seconds of this process and of the workers; and fastai's
     `tokenize_texts` with its default rules on 2 workers (target: layered ≥3× its documents/s;
     fastai is measured only where it is installed, once: it is slow; `pip install fastai` into the
     dev environment adds the row);
@@ -22,9 +23,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
+from pathlib import Path
 from pydoc_data.topics import topics
 
 import spacy
@@ -97,8 +101,32 @@ def cpu_seconds(f) -> tuple[float, float]:
     return used(resource.RUSAGE_SELF) - start[0], used(resource.RUSAGE_CHILDREN) - start[1]
 
 
+_FIRST_CALL = """
+import sys, time
+sys.path.insert(0, {here!r})
+from text import corpus
+from layered.text.tokenize import tokenize_texts
+texts = corpus({n_docs})
+start = time.perf_counter()
+tokenize_texts(texts, n_workers={n_workers}, progress=False)
+print(time.perf_counter() - start)
+"""
+
+
+def first_call_seconds(n_docs: int, n_workers: int) -> float:
+    """Seconds of the first `tokenize_texts` call of a new Python process (spaCy built, nothing learnt yet)."""
+    code = _FIRST_CALL.format(here=str(Path(__file__).parent), n_docs=n_docs, n_workers=n_workers)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def worker_rows(texts: list[str], n_words: int, repeats: int, ours: SpacyTokenizer) -> tuple[list, float]:
-    """Section (b): rows of docs/s in 0, 1 and 2 processes (warm and cold tokenizer), and 2 processes' seconds."""
+    """Section (b): rows of docs/s in 0, 1 and 2 processes, and 2 processes' seconds (one tokenizer reused).
+
+    Three ways of calling: one `SpacyTokenizer` reused; the defaults, a new one per call (it
+    shares the process's spaCy tokenizer and the words it learnt, so after a first call it is as
+    warm); and the first call of a new process, where spaCy is built and every word is new.
+    """
 
     def layered(n_workers, tok):
         return lambda: tokenize_texts(texts, tok=tok, n_workers=n_workers, progress=False)
@@ -108,12 +136,18 @@ def worker_rows(texts: list[str], n_words: int, repeats: int, ours: SpacyTokeniz
         for n in (0, 1, 2):
             cases[kind, n] = layered(n, tok)
     t = interleaved(cases, repeats)
+    firsts: dict = {1: [], 2: []}
+    for _ in range(repeats):
+        for n in firsts:
+            firsts[n].append(first_call_seconds(len(texts), n))
+    t.update({("first", n): statistics.median(v) for n, v in firsts.items()})
     rows = []
-    for kind, label in (
-        ("reused", "one SpacyTokenizer reused (warm)"),
-        ("new", "defaults: a new SpacyTokenizer per call (cold)"),
+    for kind, label, counts in (
+        ("reused", "one SpacyTokenizer reused", (0, 1, 2)),
+        ("new", "defaults: a new SpacyTokenizer per call", (0, 1, 2)),
+        ("first", "the first call of a new process", (1, 2)),
     ):
-        for n in (0, 1, 2):
+        for n in counts:
             secs = t[kind, n]
             speedup = t[kind, 1] / secs
             rows.append(

@@ -3,6 +3,7 @@ import pickle
 import pytest
 
 from layered.text.errors import TextError
+from layered.text.rules import SPECIAL_TOKENS
 from layered.text.tokenizers import SentencePieceTokenizer, SpacyTokenizer
 
 CORPUS = [
@@ -91,10 +92,24 @@ def test_learned_word_splits_give_the_same_tokens():
     lean, plain = SpacyTokenizer(), Unlearned()
     assert lean(texts) == plain(texts) == plain(texts)
     assert {"Don't", "(cannot)", "case's", "café’s", "10km"} <= lean._learned
-    capped = SpacyTokenizer()
+    capped = SpacyTokenizer(special_toks=(*SPECIAL_TOKENS, "xxcapped"))  # a spaCy tokenizer of its own
     capped.tokenizer.max_cache_size = 5
     assert capped(texts) == lean(texts) and len(capped._learned) == 5  # learning stops at spaCy's cache size
-    assert pickle.loads(pickle.dumps(lean))._learned == set()
+    assert pickle.loads(pickle.dumps(lean))._learned == set()  # until used: then it shares the process's
+
+
+def test_tokenizers_of_the_same_settings_share_spacy_and_what_it_learnt():
+    first, second = SpacyTokenizer(), SpacyTokenizer()
+    assert first(["Sharing spaCy's tokenizer, e.g. here."]) == second(
+        ["Sharing spaCy's tokenizer, e.g. here."]
+    )
+    assert second.tokenizer is first.tokenizer and second._learned is first._learned
+    assert "spaCy's" in second._learned  # learnt by the first
+    copy = pickle.loads(pickle.dumps(first))
+    assert copy.tokenizer is first.tokenizer  # unpickled in this process: shared again
+    other = SpacyTokenizer(special_toks=("xxother",))
+    assert other.tokenizer is not first.tokenizer and other(["xxother it's"]) == [["xxother", "it", "'s"]]
+    assert SpacyTokenizer("fr").tokenizer is not first.tokenizer
 
 
 def test_spacy_tokenizer_names_an_unknown_language():

@@ -10,7 +10,6 @@ from pydoc_data.topics import topics
 
 import pytest
 
-from layered.text._parallel import _Packed, _unpack
 from layered.text.tokenize import tokenize_texts
 
 EDGE_CASES = [
@@ -100,27 +99,3 @@ def test_default_tokens_are_unchanged(n_workers):
     tokens = tokenize_texts(texts, n_workers=n_workers, progress=False)
     assert tokens[-len(EDGE_CASES) :] == EDGE_TOKENS
     assert token_digest(tokens) == EXPECTED_DIGEST
-
-
-@pytest.mark.parametrize(
-    "docs",
-    [
-        [["a", "b"], [], ["", "c", ""]],
-        [[], []],
-        [["has\x00separator", "é🙂"], ["x", "has\x00separator"]],
-        [[1, 2], [3]],
-        [["a", "b"], ["a", 1], ["c"]],
-        [["a"], [["unhashable"]]],
-    ],
-)
-def test_worker_results_round_trip(docs):
-    packed = _Packed()
-    for part in (docs[:1], docs[1:]):  # added in two chunks, as a worker does
-        packed.add(part)
-    sent = packed.pack()
-    assert _unpack(sent) == docs
-    # lists of strings travel as the distinct strings and an index per token; anything else as they are
-    plain = all(type(t) is str for d in docs for t in d)
-    assert (len(sent) == 3) == plain
-    if plain:
-        assert sent[0] == list(dict.fromkeys(t for d in docs for t in d))

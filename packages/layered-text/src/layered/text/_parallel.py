@@ -6,7 +6,10 @@ also have `setup(texts)` (trained on the prepared texts before use, e.g. Sentenc
 
 With `n_workers` k > 1 the main process and k - 1 worker processes share the texts, chunk by
 chunk: the workers take chunks from the front, the main process from the back, until they meet;
-each worker then sends all its tokens back in one message. On Linux the workers are forked after
+each worker then sends all its token lists back in one message, as they are: pickle writes a
+string object once however many lists hold it, and spaCy's tokens are shared objects (see
+`SpacyTokenizer`), so this costs the worker less than recoding them and the main process no
+more to read. On Linux the workers are forked after
 the main process has tokenized the first chunk, so they start with the tokenizer built and its
 caches warm (spaCy learns how to split each distinct word once per process: the common words are
 then learnt once, not once per worker); elsewhere they are started by multiprocessing's
@@ -16,7 +19,6 @@ pickle either way, so code that runs on Linux also runs under `spawn`.
 
 from __future__ import annotations
 
-import array
 import hashlib
 import itertools
 import json
@@ -142,65 +144,6 @@ def tokenize_one(text: str, tok: Callable, rules: Sequence[Callable], post_rules
     return _tokenize([text], 0, tok, rules, post_rules, name_items=False)[0]
 
 
-class _Packed:
-    """Token lists gathered in a worker to send back: each distinct string once, each token as its index.
-
-    One list of distinct strings and one array of integers pickle and unpickle at memory speed,
-    where a million short strings would cost the main process more to unpickle than the worker
-    saved; and the main process rebuilds the lists with one string object per distinct token, as
-    the in-process path gives. Tokens that are not all strings travel as the lists themselves.
-    """
-
-    def __init__(self) -> None:
-        self.index: dict[str, int] | None = {}
-        self.ids = array.array("I")  # C unsigned ints: numpy's uintc
-        self.lengths: list[int] = []
-        self.docs: list = []  # the lists themselves, once a token is not a string
-
-    def add(self, docs: list) -> None:
-        """Append the token lists `docs`."""
-        if self.index is not None:
-            index = self.index
-            try:
-                flat = list(itertools.chain.from_iterable(docs))
-                for t in dict.fromkeys(flat):  # the distinct tokens, at C speed
-                    if t not in index:
-                        if type(t) is not str:
-                            raise TypeError
-                        index[t] = len(index)
-                self.ids.extend(map(index.__getitem__, flat))
-                self.lengths += map(len, docs)
-                return
-            except TypeError:  # a token that is not a string (or not hashable): from here on, lists
-                self.docs = self.unpack()
-                self.index = None
-        self.docs += docs
-
-    def pack(self) -> tuple:
-        """What is sent: (distinct strings, their indices as bytes, tokens per list) or (the lists,)."""
-        if self.index is None:
-            return (self.docs,)
-        return list(self.index), self.ids.tobytes(), self.lengths
-
-    def unpack(self) -> list:
-        """The token lists added so far."""
-        return _unpack(self.pack())
-
-
-def _unpack(packed: tuple) -> list:
-    """The token lists that `_Packed.pack` describes."""
-    import numpy as np
-
-    if len(packed) == 1:
-        return packed[0]
-    vocab, ids, lengths = packed
-    strings = np.empty(len(vocab), dtype=object)
-    strings[:] = vocab
-    flat = strings[np.frombuffer(ids, dtype=np.uintc)].tolist()
-    ends = list(itertools.accumulate(lengths))
-    return [flat[a:b] for a, b in zip([0, *ends[:-1]], ends)]
-
-
 def _check_picklable(tok: Any, rules: Sequence, post_rules: Sequence) -> None:
     for what, obj in (("tokenizer", tok), ("rules", rules), ("post_rules", post_rules)):
         try:
@@ -249,13 +192,13 @@ def _worker_main(
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(1)  # a forked child must not use the parent's thread pool, nor need one
-    done, packed = [], _Packed()
+    done, docs = [], []
     try:
         while (i := _take(bounds, from_back=False)) is not None:
             start, texts = chunks[i]
-            packed.add(_tokenize(texts, start, tok, rules, post_rules))
+            docs += _tokenize(texts, start, tok, rules, post_rules)
             done.append(i)
-        message = ("ok", done, packed.pack())
+        message = ("ok", done, docs)
     except BaseException as e:
         with bounds.get_lock():  # the other processes stop after their current chunk
             bounds[0] = bounds[1]
@@ -303,8 +246,8 @@ def _run_in_processes(
             if message[0] == "error":
                 _, error, remote = message
                 raise error from _WorkerTraceback(f"\n\nIn a worker process:\n{remote}")
-            _, done, packed = message
-            docs = iter(_unpack(packed))
+            _, done, sent = message
+            docs = iter(sent)
             for i in done:
                 results[i] = list(itertools.islice(docs, len(chunks[i][1])))
     except BaseException:
