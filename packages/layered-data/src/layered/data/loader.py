@@ -15,7 +15,8 @@ Stages, in the order they run for one epoch; each can be replaced by a construct
   once the epoch is over. When the batches stay on the CPU and workers decode beside them,
   `after_batch` runs on the torch threads the workers leave free (`torch.get_num_threads()`
   minus `num_workers`, at least one): more would make its threads and the workers take turns
-  on the same cores, which made two workers slower than none on two cores.
+  on the same cores, which made two workers slower than none on two cores. At the end of the
+  epoch, as the workers run out of batches to make, it takes the cores they leave.
 
 `after_batch_in_workers=True` is for training on the CPU: when the batches stay on the CPU
 (`device` None or a CPU) and `num_workers > 0`, each worker runs `after_batch` on the batches it
@@ -485,14 +486,23 @@ class DataLoader:
         # batch transforms run here, in the main process, on the batch already on its device
         in_workers = self._after_batch_in_workers
         after = self.after_batch if self._is_replaced("after_batch") and not in_workers else None
+        threads = None
         if after is not None and self._beside_workers_on_cpu:
             # the workers keep their cores busy: torch threads beyond the rest would only contend with them
-            after = _on_threads(after, max(1, torch.get_num_threads() - self.num_workers))
-        for b in self._from_workers(self._batches()):
+            threads = _threads_beside_workers(torch.get_num_threads(), self.num_workers, self._n_batches())
+        for i, b in enumerate(self._from_workers(self._batches())):
             if place is not None:
                 b = place(b)
-            yield b if after is None else after(b)
+            if threads is not None:
+                b = _on_threads(after, threads(i), b)
+            elif after is not None:
+                b = after(b)
+            yield b
         self.after_iter()
+
+    def _n_batches(self) -> int | None:
+        """Batches this epoch, or None when the dataset's length is unknown."""
+        return None if self.n is None else len(self)
 
     def _from_workers(self, batches: Iterable) -> Iterator:
         """`batches`, with an error re-raised from a worker given back its item's note."""
@@ -595,18 +605,29 @@ def _stop_workers(loader: tud.DataLoader) -> None:
     loader._iterator = None
 
 
-def _on_threads(f: Callable[[Any], Any], n: int) -> Callable[[Any], Any]:
-    """`f`, run with torch on `n` threads (the number it had is given back after each call)."""
+def _on_threads(f: Callable[[Any], Any], n: int, batch: Any) -> Any:
+    """`f(batch)` with torch on `n` threads (the number it had is given back afterwards)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        return f(batch)
+    finally:
+        torch.set_num_threads(threads)
 
-    def on_threads(batch: Any) -> Any:
-        threads = torch.get_num_threads()
-        torch.set_num_threads(n)
-        try:
-            return f(batch)
-        finally:
-            torch.set_num_threads(threads)
 
-    return on_threads
+def _threads_beside_workers(threads: int, workers: int, n_batches: int | None) -> Callable[[int], int]:
+    """Torch threads for the main process's batch `i` while `workers` decode beside it on `threads` cores.
+
+    Workers make batches in turn, so when batch `i` of `n_batches` arrives at most the
+    `n_batches - 1 - i` batches still to come are being made: as the epoch ends, fewer workers
+    are busy and the batch transforms take the cores they leave.
+    """
+
+    def for_batch(i: int) -> int:
+        busy = workers if n_batches is None else max(0, min(workers, n_batches - 1 - i))
+        return max(1, threads - busy)
+
+    return for_batch
 
 
 def _unchanged(batch: Any) -> Any:
