@@ -17,6 +17,7 @@ Torch runs on one thread: on a shared 2-core machine one thread trains these sma
 convolutions several times faster than two threads competing with other processes.
 
 Run: python examples/gan_mnist.py [--epochs 90] [--gen-features 32] [--critic-features 32]
+     [--translate 0.125] [--ema 0.999]
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from layered.vision.augment import aug_transforms
 from layered.vision.blocks import ImageBlock
 from layered.vision.dataloaders import ImageDataLoaders
 from layered.vision.gan.data import NoiseBlock, TanhRange
+from layered.vision.gan.diff_augment import DiffAugment
 from layered.vision.gan.learner import GANLearner
 from layered.vision.gan.models import basic_critic, basic_generator
 from layered.vision.image_io import get_image_files
@@ -159,6 +161,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument(
+        "--translate",
+        type=float,
+        default=0,
+        help="DiffAugment in front of the critic: shift every image it sees by up to this fraction",
+    )
+    parser.add_argument(
         "--ema",
         type=float,
         default=0,
@@ -176,6 +184,8 @@ def main() -> None:
     dls = gan_dataloaders(path, args.bs, args.seed)
     generator = basic_generator(SIZE, 1, NOISE, n_features=args.gen_features)
     critic = basic_critic(SIZE, 1, n_features=args.critic_features)
+    if args.translate:  # real and generated digits alike, the uncovered border black (-1)
+        critic = nn.Sequential(DiffAugment(translate=args.translate, fill=-1.0), critic)
     learn = GANLearner.standard(dls, generator, critic)
     cbs = [EMACallback(args.ema)] if args.ema else []
     with learn.no_bar():

@@ -22,6 +22,7 @@ from layered.vision.efficientnet_lite import *
 from layered.vision.errors import *
 from layered.vision.fixed_symmetries import *
 from layered.vision.gan.data import *
+from layered.vision.gan.diff_augment import *
 from layered.vision.gan.learner import *
 from layered.vision.gan.losses import *
 from layered.vision.gan.models import *

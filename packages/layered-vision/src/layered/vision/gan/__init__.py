@@ -5,6 +5,7 @@ from layered.core.lazy import lazy_face
 # each module's public names, imported from it on first use
 _NAMES = """
 data: GenerateNoise InvisibleTensor NoiseBlock TanhRange
+diff_augment: DiffAugment
 learner: GANLearner unet_gan_learner
 losses: GANLoss PixelAdversarialLoss gradient_penalty standard_critic_loss standard_generator_loss wgan_critic_loss wgan_generator_loss
 models: GANModule NoiseToMap basic_critic basic_generator dcgan_init patch_critic
