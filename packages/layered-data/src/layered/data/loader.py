@@ -486,23 +486,18 @@ class DataLoader:
         # batch transforms run here, in the main process, on the batch already on its device
         in_workers = self._after_batch_in_workers
         after = self.after_batch if self._is_replaced("after_batch") and not in_workers else None
-        threads = None
-        if after is not None and self._beside_workers_on_cpu:
-            # the workers keep their cores busy: torch threads beyond the rest would only contend with them
-            threads = _threads_beside_workers(torch.get_num_threads(), self.num_workers, self._n_batches())
+        # beside workers on the CPU, torch threads beyond those the workers leave would only contend with them
+        beside = after is not None and self._beside_workers_on_cpu
+        threads, n_batches = torch.get_num_threads(), None if self.n is None else len(self)
         for i, b in enumerate(self._from_workers(self._batches())):
             if place is not None:
                 b = place(b)
-            if threads is not None:
-                b = _on_threads(after, threads(i), b)
+            if beside:
+                b = _on_threads(after, _threads_beside_workers(i, n_batches, threads, self.num_workers), b)
             elif after is not None:
                 b = after(b)
             yield b
         self.after_iter()
-
-    def _n_batches(self) -> int | None:
-        """Batches this epoch, or None when the dataset's length is unknown."""
-        return None if self.n is None else len(self)
 
     def _from_workers(self, batches: Iterable) -> Iterator:
         """`batches`, with an error re-raised from a worker given back its item's note."""
@@ -615,19 +610,15 @@ def _on_threads(f: Callable[[Any], Any], n: int, batch: Any) -> Any:
         torch.set_num_threads(threads)
 
 
-def _threads_beside_workers(threads: int, workers: int, n_batches: int | None) -> Callable[[int], int]:
+def _threads_beside_workers(i: int, n_batches: int | None, threads: int, workers: int) -> int:
     """Torch threads for the main process's batch `i` while `workers` decode beside it on `threads` cores.
 
     Workers make batches in turn, so when batch `i` of `n_batches` arrives at most the
     `n_batches - 1 - i` batches still to come are being made: as the epoch ends, fewer workers
     are busy and the batch transforms take the cores they leave.
     """
-
-    def for_batch(i: int) -> int:
-        busy = workers if n_batches is None else max(0, min(workers, n_batches - 1 - i))
-        return max(1, threads - busy)
-
-    return for_batch
+    busy = workers if n_batches is None else max(0, min(workers, n_batches - 1 - i))
+    return max(1, threads - busy)
 
 
 def _unchanged(batch: Any) -> Any:

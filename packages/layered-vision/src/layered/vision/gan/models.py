@@ -45,10 +45,7 @@ def dcgan_init(model: nn.Module, std: float = 0.02) -> nn.Module:
     """
     with torch.no_grad():
         for m in model.modules():
-            if isinstance(
-                m,
-                (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d),
-            ):
+            if isinstance(m, nn.modules.conv._ConvNd):  # every convolution, transposed or not
                 weight = (
                     m.parametrizations.weight.original
                     if nn.utils.parametrize.is_parametrized(m, "weight")
