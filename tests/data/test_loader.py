@@ -1,3 +1,4 @@
+import os
 import random
 import warnings
 
@@ -168,6 +169,30 @@ def test_persistent_workers_get_each_epochs_shuffle():
         [6, 7, 8, 9, 10, 11],
         [12, 13, 14, 15, 16, 17],
     ]
+
+
+class Niceness:
+    """Each item is the niceness of the process that reads it."""
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return os.nice(0)
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="the OS has no nice")
+@pytest.mark.parametrize("persistent", [False, True])
+def test_workers_give_way_to_the_main_process(persistent):
+    main = os.nice(0)
+    lowered = DataLoader(Niceness(), bs=2, num_workers=2, persistent_workers=persistent)
+    assert torch.cat(list(lowered)).tolist() == [min(main + 10, 19)] * 4
+    level = DataLoader(Niceness(), bs=2, num_workers=1, worker_nice=0, persistent_workers=persistent)
+    assert torch.cat(list(level)).tolist() == [main] * 4
+    assert os.nice(0) == main  # the main process keeps its own
+    for bad in (-1, 20, 2.5):
+        with pytest.raises(DataError, match=f"worker_nice must be an integer from 0 to 19, got {bad}"):
+            DataLoader(Niceness(), num_workers=1, worker_nice=bad)
 
 
 def test_one_batch_new_and_device():

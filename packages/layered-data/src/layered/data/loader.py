@@ -18,6 +18,14 @@ Stages, in the order they run for one epoch; each can be replaced by a construct
   on the same cores, which made two workers slower than none on two cores. At the end of the
   epoch, as the workers run out of batches to make, it takes the cores they leave.
 
+Workers run at a lower scheduling priority than the main process (`worker_nice`, a Unix `nice`
+increment, 10 by default; 0 keeps them level). The main process is the one the training step
+waits on; the workers work ahead of it (torch prefetches two batches per worker). When they
+share cores, equal priority let the workers fill the queue early and leave the main process
+its batch transforms at the epoch's end, on one thread beside idle cores; given way to, the
+main process keeps pace and the workers take the time it leaves. Where cores are free, the
+priority changes nothing.
+
 `after_batch_in_workers=True` is for training on the CPU: when the batches stay on the CPU
 (`device` None or a CPU) and `num_workers > 0`, each worker runs `after_batch` on the batches it
 collates, so CPU batch augmentation is shared by the workers (one torch thread each) instead of
@@ -42,7 +50,9 @@ skips (`create_item` ... `do_batch`), and `in_memory=False` turns it off by hand
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
+import os
 import random
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -137,12 +147,13 @@ class DataLoader:
     `n` is the number of items per epoch (default `len(dataset)`); `indexed=False` reads the
     dataset by iterating it. `in_memory` forces the in-memory fast path on (True, which also
     accepts a list of columns) or off (False); None chooses it from the dataset's type.
-    `after_batch_in_workers`: run `after_batch` in the workers when batches stay on the CPU
-    (see the module doc).
+    `after_batch_in_workers`: run `after_batch` in the workers when batches stay on the CPU;
+    `worker_nice`: how much lower the workers' scheduling priority is (see the module doc).
     """
 
-    # a class default as well as an instance setting: loaders in files exported before the setting existed lack it
+    # class defaults as well as instance settings: loaders in files exported before a setting existed lack it
     after_batch_in_workers = False
+    worker_nice = 10
 
     _methods = [
         "randomize",
@@ -179,6 +190,7 @@ class DataLoader:
         indexed: bool | None = None,
         in_memory: bool | None = None,
         after_batch_in_workers: bool = False,
+        worker_nice: int = 10,
         **kwargs: Any,
     ):
         if kwargs:
@@ -191,7 +203,7 @@ class DataLoader:
         self.timeout, self.persistent_workers = timeout, persistent_workers
         self.device = device
         self.in_memory = in_memory
-        self.after_batch_in_workers = after_batch_in_workers
+        self.after_batch_in_workers, self.worker_nice = after_batch_in_workers, worker_nice
         self.rng = random.Random()  # replaced at the start of every epoch by `randomize`
         self._idxs: Sequence | None = None
         self._worker_seed = 0  # drawn from `rng` every epoch, for the workers' generators
@@ -225,6 +237,9 @@ class DataLoader:
             raise DataError(f"{name}: bs must be a positive integer or None, got {self.bs!r}")
         if not isinstance(self.num_workers, int) or self.num_workers < 0:
             raise DataError(f"{name}: num_workers must be an integer >= 0, got {self.num_workers!r}")
+        if not isinstance(self.worker_nice, int) or not 0 <= self.worker_nice <= 19:
+            # a negative increment (a higher priority than the main process) needs privileges
+            raise DataError(f"{name}: worker_nice must be an integer from 0 to 19, got {self.worker_nice!r}")
         if self.n is not None and self.n < 0:
             raise DataError(f"{name}: n must be >= 0, got {self.n}")
         if not self.indexed and (self.num_workers or self.shuffle):
@@ -444,7 +459,7 @@ class DataLoader:
             num_workers=self.num_workers,
             pin_memory=pin,
             timeout=self.timeout if self.num_workers else 0,
-            worker_init_fn=_seed_worker,
+            worker_init_fn=functools.partial(_start_worker, nice=self.worker_nice),
             collate_fn=_unchanged,
         )
 
@@ -463,7 +478,7 @@ class DataLoader:
                 num_workers=self.num_workers,
                 pin_memory=pin,
                 timeout=self.timeout,
-                worker_init_fn=_seed_worker,
+                worker_init_fn=functools.partial(_start_worker, nice=self.worker_nice),
                 collate_fn=_unchanged,
                 persistent_workers=True,
             )
@@ -634,8 +649,11 @@ def _seed_epoch(seed: int, worker: int) -> None:
     torch.manual_seed(seed)
 
 
-def _seed_worker(worker_id: int) -> None:
-    """Seed `random` and NumPy in a worker from torch's per-worker seed, so augmentations differ by worker."""
+def _start_worker(worker_id: int, nice: int) -> None:
+    """Lower a new worker's priority by `nice` (where the OS has `nice`); seed `random` and NumPy
+    from torch's per-worker seed, so augmentations differ by worker."""
+    if nice and hasattr(os, "nice"):
+        os.nice(nice)
     seed = torch.initial_seed() % 2**32
     random.seed(seed)
     np.random.seed(seed)
