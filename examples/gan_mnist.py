@@ -160,7 +160,7 @@ class ScoreEvery(Callback):
     """
 
     def __init__(self, every: int, classifier: nn.Module, n_samples: int):
-        self.every, self.classifier, self.n_samples = every, classifier, n_samples
+        self.every, self.classifier = every, classifier
         self.noise = torch.randn(n_samples, NOISE, generator=torch.Generator().manual_seed(0))
 
     def after_epoch(self):

@@ -190,7 +190,7 @@ def test_workers_give_way_to_the_main_process(persistent):
     level = DataLoader(Niceness(), bs=2, num_workers=1, worker_nice=0, persistent_workers=persistent)
     assert torch.cat(list(level)).tolist() == [main] * 4
     assert os.nice(0) == main  # the main process keeps its own
-    for bad in (-1, 20, 2.5):
+    for bad in (-1, 20, 2.5, True):
         with pytest.raises(DataError, match=f"worker_nice must be an integer from 0 to 19, got {bad}"):
             DataLoader(Niceness(), num_workers=1, worker_nice=bad)
 

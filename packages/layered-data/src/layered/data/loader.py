@@ -237,7 +237,8 @@ class DataLoader:
             raise DataError(f"{name}: bs must be a positive integer or None, got {self.bs!r}")
         if not isinstance(self.num_workers, int) or self.num_workers < 0:
             raise DataError(f"{name}: num_workers must be an integer >= 0, got {self.num_workers!r}")
-        if not isinstance(self.worker_nice, int) or not 0 <= self.worker_nice <= 19:
+        nice = self.worker_nice
+        if not isinstance(nice, int) or isinstance(nice, bool) or not 0 <= nice <= 19:
             # a negative increment (a higher priority than the main process) needs privileges
             raise DataError(f"{name}: worker_nice must be an integer from 0 to 19, got {self.worker_nice!r}")
         if self.n is not None and self.n < 0:
