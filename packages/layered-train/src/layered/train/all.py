@@ -9,6 +9,7 @@ from layered.train.callbacks.csv_logger import *
 from layered.train.callbacks.ema import *
 from layered.train.callbacks.experiment import *
 from layered.train.callbacks.gradient import *
+from layered.train.callbacks.gradual_unfreezing import *
 from layered.train.callbacks.lr_finder import *
 from layered.train.callbacks.mc_dropout import *
 from layered.train.callbacks.mixed_precision import *

@@ -1,4 +1,4 @@
-"""The callbacks layered ships: training mode, recording, progress, trackers, loggers, mixed precision, MixUp, gradients, schedules and the lr finder."""
+"""The callbacks layered ships: training mode, recording, progress, trackers, loggers, mixed precision, MixUp, gradients, schedules, gradual unfreezing and the lr finder."""
 
 from layered.core.lazy import lazy_face
 
@@ -11,6 +11,7 @@ csv_logger: CSVLogger
 ema: EMACallback
 experiment: ExperimentCallback epoch_values fit_params
 gradient: GradientAccumulation GradientClip
+gradual_unfreezing: GradualUnfreezing
 lr_finder: LRFinder SuggestedLRs minimum slide steep valley
 mc_dropout: MCDropoutCallback mc_dropout_preds
 mixed_precision: MixedPrecision to_bf16 to_fp16 to_fp32
