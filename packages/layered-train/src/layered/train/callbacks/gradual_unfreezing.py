@@ -19,7 +19,6 @@ class GradualUnfreezing(Callback):
     without its turn (`every * (n_groups - 1) >= 1`).
     """
 
-    order = 55  # before the ParamScheduler sets the batch's hyper-parameters
     run_valid = False
 
     def __init__(self, every: float = 0.05):
